@@ -1,0 +1,49 @@
+//! The `ferry` command line. Each subcommand is a thin call into the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::{app, config::Config, telemetry};
+
+/// Moves Azure DevOps projects into Jira Cloud.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Connect app: pages, API, lifecycle and webhooks (configured by FERRY_* env).
+    Serve,
+}
+
+/// Parses the command line, runs the subcommand and reports how it ended.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferry: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => {
+                let config = Config::from_env()?;
+                telemetry::init(&config.log_filter);
+                app::serve(config).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferry: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Typed configuration from the `FERRY_*` environment, loaded and validated once at start.
+//!
+//! Secrets are `SecretString`/`SecretKey` so that neither `Debug` nor a log line can print them,
+//! and the database URL is shown with its password redacted. A bad value stops Ferry at
+//! start with the variable's name in the message, never later in the middle of a run.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use url::Url;
+
+use crate::{connect::hosts::HostPatterns, crypto::SecretKey};
+
+/// Atlassian's CDN for the public keys of signed installs.
+pub const DEFAULT_INSTALL_KEYS_URL: &str = "https://connect-install-keys.atlassian.com";
+/// The app key in the descriptor; the `iss` of every JWT Ferry sends to Jira.
+pub const DEFAULT_APP_KEY: &str = "io.ferry.ado-migrator";
+
+/// Whether Ferry runs for development (lenient defaults) or production (everything explicit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Generates a secret key into the data folder when none is given.
+    Development,
+    /// Refuses to start without `FERRY_SECRET_KEY` and with a non-https base URL.
+    Production,
+}
+
+/// Everything Ferry reads from its environment.
+#[derive(Clone)]
+pub struct Config {
+    /// Public URL of the app; the descriptor's `baseUrl` and the `aud` of signed installs.
+    pub base_url: Url,
+    /// The Connect app key.
+    pub app_key: String,
+    /// Where `ferry serve` listens.
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// AES-256-GCM key for secrets at rest.
+    pub secret_key: SecretKey,
+    /// Base URL the signed-install public keys are fetched from (`{url}/{kid}`).
+    pub install_keys_url: Url,
+    /// Host patterns a tenant's `baseUrl` must match.
+    pub allowed_hosts: HostPatterns,
+    /// Filter for the tracing subscriber.
+    pub log_filter: String,
+    /// Development or production.
+    pub mode: Mode,
+    /// Folder for the embedded database and the development key.
+    pub data_dir: PathBuf,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url.as_str())
+            .field("app_key", &self.app_key)
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("secret_key", &"[redacted]")
+            .field("install_keys_url", &self.install_keys_url.as_str())
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("log_filter", &self.log_filter)
+            .field("mode", &self.mode)
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+/// Shows a connection URL without its password.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "[unparseable url]".to_owned(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `get`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let mode = match get("FERRY_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Mode::Development,
+            Some("production") | Some("prod") => Mode::Production,
+            Some(other) => bail!("FERRY_ENV must be `development` or `production`, not `{other}`"),
+        };
+        let data_dir = PathBuf::from(get("FERRY_DATA_DIR").unwrap_or_else(|| "ferry-data".into()));
+        let listen: SocketAddr = get("FERRY_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("FERRY_LISTEN must be address:port, e.g. 0.0.0.0:8080")?;
+        let base_url = match get("FERRY_BASE_URL") {
+            Some(raw) => Url::parse(&raw).context("FERRY_BASE_URL is not a URL")?,
+            None if mode == Mode::Production => bail!("FERRY_BASE_URL is required in production"),
+            None => Url::parse(&format!("http://{listen}")).context("default base URL")?,
+        };
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.host_str().is_none() {
+            bail!("FERRY_BASE_URL must be an http(s) URL with a host");
+        }
+        if mode == Mode::Production && base_url.scheme() != "https" {
+            bail!("FERRY_BASE_URL must be https in production (Jira refuses plain http)");
+        }
+        let app_key = get("FERRY_APP_KEY").unwrap_or_else(|| DEFAULT_APP_KEY.into());
+        if app_key.is_empty()
+            || app_key.len() > 80
+            || !app_key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            bail!("FERRY_APP_KEY must be 1-80 characters of [a-zA-Z0-9-._]");
+        }
+        let database_url = get("FERRY_DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("ferry.db").display())
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("FERRY_DATABASE_URL must start with sqlite: or postgres://");
+        }
+        let secret_key = match get("FERRY_SECRET_KEY") {
+            Some(raw) => parse_key(&raw).context("FERRY_SECRET_KEY")?,
+            None if mode == Mode::Production => {
+                bail!("FERRY_SECRET_KEY is required in production (base64 of 32 random bytes)")
+            }
+            None => SecretKey::load_or_generate(&data_dir.join("secret.key"))
+                .context("generating the development secret key")?,
+        };
+        let install_keys_url = Url::parse(
+            &get("FERRY_INSTALL_KEYS_URL").unwrap_or_else(|| DEFAULT_INSTALL_KEYS_URL.into()),
+        )
+        .context("FERRY_INSTALL_KEYS_URL is not a URL")?;
+        let allowed_hosts = HostPatterns::parse(
+            &get("FERRY_ALLOWED_HOSTS").unwrap_or_else(|| "*.atlassian.net".into()),
+        )
+        .context("FERRY_ALLOWED_HOSTS")?;
+        Ok(Self {
+            base_url,
+            app_key,
+            listen,
+            database_url,
+            secret_key,
+            install_keys_url,
+            allowed_hosts,
+            log_filter: get("FERRY_LOG").unwrap_or_else(|| "info".into()),
+            mode,
+            data_dir,
+        })
+    }
+}
+
+fn parse_key(raw: &str) -> anyhow::Result<SecretKey> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .context("not valid base64")?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|v: Vec<u8>| anyhow::anyhow!("must decode to 32 bytes, not {}", v.len()))?;
+    Ok(SecretKey::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn production_refuses_to_start_without_a_secret_key() {
+        let err = config(&[
+            ("FERRY_ENV", "production"),
+            ("FERRY_BASE_URL", "https://ferry.example.com"),
+        ])
+        .expect_err("must refuse");
+        assert!(err.to_string().contains("FERRY_SECRET_KEY"), "{err:#}");
+    }
+
+    #[test]
+    fn production_refuses_plain_http_base_url() {
+        let err = config(&[
+            ("FERRY_ENV", "production"),
+            ("FERRY_BASE_URL", "http://ferry.example.com"),
+            ("FERRY_SECRET_KEY", KEY),
+        ])
+        .expect_err("must refuse");
+        assert!(err.to_string().contains("https"), "{err:#}");
+    }
+
+    #[test]
+    fn a_short_secret_key_is_a_clear_error() {
+        let err = config(&[("FERRY_SECRET_KEY", "c2hvcnQ=")]).expect_err("must refuse");
+        assert!(format!("{err:#}").contains("32 bytes"), "{err:#}");
+    }
+
+    #[test]
+    fn debug_output_redacts_the_key_and_database_password() {
+        let cfg = config(&[
+            ("FERRY_SECRET_KEY", KEY),
+            ("FERRY_DATABASE_URL", "postgres://ferry:hunter2@db/ferry"),
+        ])
+        .expect("valid");
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains(KEY), "{shown}");
+        assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_rejected() {
+        let err = config(&[
+            ("FERRY_SECRET_KEY", KEY),
+            ("FERRY_DATABASE_URL", "mysql://x/y"),
+        ])
+        .expect_err("must refuse");
+        assert!(err.to_string().contains("FERRY_DATABASE_URL"));
+    }
+}

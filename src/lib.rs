@@ -1,0 +1,23 @@
+//! Ferry moves Azure DevOps projects into Jira Cloud, from inside Jira.
+//!
+//! The crate is the whole product; the `ferry` binary only parses its command line.
+//! `shared/DESIGN.md` describes how the modules below fit together.
+
+/// Application state, router assembly and the server loop.
+pub mod app;
+/// Command-line interface: `ferry serve | sim | …`.
+pub mod cli;
+/// Typed `FERRY_*` configuration.
+pub mod config;
+/// Atlassian Connect: descriptor, lifecycle, JWTs in and out.
+pub mod connect;
+/// AES-256-GCM sealing of secrets at rest.
+pub mod crypto;
+/// The HTTP error type and error policy.
+pub mod error;
+/// Persistence over SQLite or PostgreSQL.
+pub mod store;
+/// Tracing setup.
+pub mod telemetry;
+/// HTTP surfaces: pages, JSON API, webhooks, health.
+pub mod web;
