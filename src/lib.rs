@@ -15,6 +15,8 @@ pub mod connect;
 pub mod crypto;
 /// The HTTP error type and error policy.
 pub mod error;
+/// Simulators of Azure DevOps and Jira Cloud.
+pub mod sim;
 /// Persistence over SQLite or PostgreSQL.
 pub mod store;
 /// Tracing setup.
