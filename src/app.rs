@@ -7,7 +7,17 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, store::Store};
+use crate::{
+    config::Config,
+    connect::{
+        extract::Principal,
+        install_keys::InstallKeys,
+        outbound::HostClient,
+        permissions::{Permissions, Right},
+    },
+    error::AppError,
+    store::{Store, Tenant},
+};
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -19,6 +29,14 @@ pub struct App {
     pub config: Config,
     /// The database.
     pub store: Store,
+    /// Signed-install public keys, cached by kid.
+    pub install_keys: InstallKeys,
+    /// Signed calls to tenants' Jira.
+    pub host: HostClient,
+    /// Server-side permission checks against Jira.
+    pub permissions: Permissions,
+    /// The rendered descriptor.
+    pub descriptor: serde_json::Value,
 }
 
 impl Deref for AppState {
@@ -29,9 +47,44 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state from its parts.
-    pub fn new(config: Config, store: Store) -> Self {
-        Self(Arc::new(App { config, store }))
+    /// Builds the state; fails if the descriptor template does not render.
+    pub fn new(config: Config, store: Store) -> anyhow::Result<Self> {
+        let descriptor =
+            crate::connect::descriptor::render(config.base_url.as_str(), &config.app_key)?;
+        let host = HostClient::new(&config.app_key, std::time::Duration::from_secs(30));
+        Ok(Self(Arc::new(App {
+            install_keys: InstallKeys::new(config.install_keys_url.clone()),
+            permissions: Permissions::new(host.clone()),
+            host,
+            descriptor,
+            config,
+            store,
+        })))
+    }
+
+    /// Refuses with 403 unless `principal` holds `right` in the tenant's Jira. API tokens are
+    /// created by an admin and act with the tenant-wide rights of Ferry's admin pages.
+    pub async fn require(
+        &self,
+        tenant: &Tenant,
+        principal: &Principal,
+        right: Right,
+    ) -> Result<(), AppError> {
+        let Principal::User(account) = principal else {
+            return Ok(());
+        };
+        let creds = self.credentials(tenant)?;
+        if self
+            .permissions
+            .has(&tenant.client_key, &creds, account, right.clone())
+            .await?
+        {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(match right {
+            Right::Admin => "Jira administrator rights are required",
+            Right::ProjectAdmin(_) => "project administrator rights are required",
+        }))
     }
 }
 
@@ -61,7 +114,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(listen = %config.listen, base_url = %config.base_url, backend = store.backend(), "ferry serving");
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    run(listener, AppState::new(config, store), shutdown).await?;
+    run(listener, AppState::new(config, store)?, shutdown).await?;
     tracing::info!("ferry stopped");
     Ok(())
 }

@@ -24,6 +24,7 @@ use sqlx::{
 };
 
 pub use models::*;
+pub use tenants::Installed;
 
 /// Store failures that callers distinguish.
 #[derive(Debug, thiserror::Error)]

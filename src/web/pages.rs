@@ -1,0 +1,134 @@
+//! Pages shown inside Jira's iframe. Each is a typed askama template; rendering failures
+//! become `AppError`. Pages check rights server-side: descriptor conditions only hide them.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    http::header,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    connect::{
+        extract::{PageAuth, Principal},
+        permissions::Right,
+        session,
+    },
+    error::{AppError, Result},
+    store::Tenant,
+};
+
+/// The page routes, plus the static assets they load.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/pages/admin", get(admin))
+        .route("/pages/project", get(project))
+        .route(
+            "/static/ferry.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css")],
+                    include_str!("../../static/ferry.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/ferry.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../../static/ferry.js"),
+                )
+            }),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin.html")]
+struct AdminPage {
+    session: String,
+    site: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/project.html")]
+struct ProjectPage {
+    session: String,
+    site: String,
+    project_key: String,
+}
+
+/// A rendered page that may be framed by the tenant's Jira only.
+fn framed(tenant: &Tenant, html: std::result::Result<String, askama::Error>) -> Result<Response> {
+    let html = html.map_err(|e| AppError::Internal(e.into()))?;
+    let csp =
+        crate::web::security::frame_ancestors(&tenant.base_url, tenant.display_url.as_deref());
+    Ok(([(header::CONTENT_SECURITY_POLICY, csp)], Html(html)).into_response())
+}
+
+fn session_for(state: &AppState, auth: &PageAuth) -> Result<String> {
+    let secret = state.tenant_secret(&auth.tenant)?;
+    Ok(session::issue(
+        &state.config.app_key,
+        &auth.tenant.client_key,
+        &auth.account_id,
+        secret.as_bytes(),
+        crate::store::now_ms() / 1000,
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant.client_key))]
+async fn admin(State(state): State<AppState>, auth: PageAuth) -> Result<Response> {
+    state
+        .require(
+            &auth.tenant,
+            &Principal::User(auth.account_id.clone()),
+            Right::Admin,
+        )
+        .await?;
+    let page = AdminPage {
+        session: session_for(&state, &auth)?,
+        site: auth
+            .tenant
+            .display_url
+            .clone()
+            .unwrap_or_else(|| auth.tenant.base_url.clone()),
+    };
+    framed(&auth.tenant, page.render())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectParams {
+    project_key: String,
+    project_id: i64,
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %auth.tenant.client_key))]
+async fn project(
+    State(state): State<AppState>,
+    auth: PageAuth,
+    Query(p): Query<ProjectParams>,
+) -> Result<Response> {
+    state
+        .require(
+            &auth.tenant,
+            &Principal::User(auth.account_id.clone()),
+            Right::ProjectAdmin(p.project_id),
+        )
+        .await?;
+    let page = ProjectPage {
+        session: session_for(&state, &auth)?,
+        site: auth
+            .tenant
+            .display_url
+            .clone()
+            .unwrap_or_else(|| auth.tenant.base_url.clone()),
+        project_key: p.project_key,
+    };
+    framed(&auth.tenant, page.render())
+}

@@ -1,0 +1,9 @@
+//! Ferry's public HTTP surface, tested over real HTTP. One binary; modules per surface.
+//! Attack ids (T1…) refer to `shared/reference/connect-and-security.md` §8.
+
+mod auth;
+mod descriptor;
+mod helpers;
+mod hygiene;
+mod lifecycle;
+mod tenancy;
