@@ -33,9 +33,9 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve => {
-                let config = Config::from_env()?;
-                telemetry::init(&config.log_filter);
-                app::serve(config).await
+                // Logging first, so warnings raised while loading the config are seen.
+                telemetry::init(&std::env::var("FERRY_LOG").unwrap_or_else(|_| "info".into()));
+                app::serve(Config::from_env()?).await
             }
         }
     });

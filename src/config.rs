@@ -1,4 +1,5 @@
 //! Typed configuration from the `FERRY_*` environment, loaded and validated once at start.
+//! (`FERRY_LOG` is read by [`crate::telemetry`] before this, so config warnings are logged.)
 //!
 //! Secrets are `SecretString`/`SecretKey` so that neither `Debug` nor a log line can print them,
 //! and the database URL is shown with its password redacted. A bad value stops Ferry at
@@ -43,8 +44,6 @@ pub struct Config {
     pub install_keys_url: Url,
     /// Host patterns a tenant's `baseUrl` must match.
     pub allowed_hosts: HostPatterns,
-    /// Filter for the tracing subscriber.
-    pub log_filter: String,
     /// Development or production.
     pub mode: Mode,
     /// Folder for the embedded database and the development key.
@@ -61,7 +60,6 @@ impl fmt::Debug for Config {
             .field("secret_key", &"[redacted]")
             .field("install_keys_url", &self.install_keys_url.as_str())
             .field("allowed_hosts", &self.allowed_hosts)
-            .field("log_filter", &self.log_filter)
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
             .finish()
@@ -151,7 +149,6 @@ impl Config {
             secret_key,
             install_keys_url,
             allowed_hosts,
-            log_filter: get("FERRY_LOG").unwrap_or_else(|| "info".into()),
             mode,
             data_dir,
         })

@@ -8,7 +8,7 @@ create table tenants (
     display_url     text,
     oauth_client_id text,
     shared_secret   bytea not null,          -- AES-256-GCM sealed, bound to client_key
-    enabled         integer not null default 1,
+    enabled         bigint not null default 1,
     created_at      bigint not null,
     updated_at      bigint not null
 );
