@@ -7,10 +7,17 @@ use ferry::store::{InstallRecord, Installed, Store, StoreError};
 async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
     let dir = std::env::temp_dir().join(format!("ferry-store-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Store::open(&format!("sqlite://{}/store.db", dir.display())).await.expect("sqlite");
+    let sqlite = Store::open(&format!("sqlite://{}/store.db", dir.display()))
+        .await
+        .expect("sqlite");
     let mut stores = vec![(sqlite, Some(dir))];
     if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
-        stores.push((Store::open(&url).await.expect("FERRY_TEST_POSTGRES_URL is set but unreachable"), None));
+        stores.push((
+            Store::open(&url)
+                .await
+                .expect("FERRY_TEST_POSTGRES_URL is set but unreachable"),
+            None,
+        ));
     } else {
         eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
     }
@@ -36,14 +43,39 @@ fn key(prefix: &str) -> String {
 async fn installs_rotate_secrets_and_refuse_older_replays() {
     for (store, _dir) in backends().await {
         let ck = key("rotate");
-        assert_eq!(store.install_tenant(&record(&ck, b"one", 100)).await.expect("install"), Installed::New);
-        assert_eq!(store.install_tenant(&record(&ck, b"two", 200)).await.expect("reinstall"), Installed::Rotated);
-        assert!(matches!(store.install_tenant(&record(&ck, b"old", 150)).await, Err(StoreError::Conflict(_))), "{}", store.backend());
+        assert_eq!(
+            store
+                .install_tenant(&record(&ck, b"one", 100))
+                .await
+                .expect("install"),
+            Installed::New
+        );
+        assert_eq!(
+            store
+                .install_tenant(&record(&ck, b"two", 200))
+                .await
+                .expect("reinstall"),
+            Installed::Rotated
+        );
+        assert!(
+            matches!(
+                store.install_tenant(&record(&ck, b"old", 150)).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            store.backend()
+        );
         let tenant = store.tenant(&ck).await.expect("tenant");
         assert_eq!(tenant.sealed_secret, b"two", "{}", store.backend());
         assert_eq!(tenant.oauth_client_id.as_deref(), Some("oauth-1"));
         // The same second is not a replay of an older install.
-        assert_eq!(store.install_tenant(&record(&ck, b"three", 200)).await.expect("same iat"), Installed::Rotated);
+        assert_eq!(
+            store
+                .install_tenant(&record(&ck, b"three", 200))
+                .await
+                .expect("same iat"),
+            Installed::Rotated
+        );
     }
 }
 
@@ -52,22 +84,61 @@ async fn uninstall_removes_every_tenant_row_and_blocks_older_installs() {
     for (store, _dir) in backends().await {
         let ck = key("uninstall");
         let other = key("bystander");
-        store.install_tenant(&record(&ck, b"s", 100)).await.expect("install");
-        store.install_tenant(&record(&other, b"s", 100)).await.expect("install other");
-        store.create_api_token(&ck, "ci", &key("hash"), "admin").await.expect("token");
-        store.audit(&ck, "admin", "thing.done", serde_json::json!({ "id": 1 })).await.expect("audit");
+        store
+            .install_tenant(&record(&ck, b"s", 100))
+            .await
+            .expect("install");
+        store
+            .install_tenant(&record(&other, b"s", 100))
+            .await
+            .expect("install other");
+        store
+            .create_api_token(&ck, "ci", &key("hash"), "admin")
+            .await
+            .expect("token");
+        store
+            .audit(&ck, "admin", "thing.done", serde_json::json!({ "id": 1 }))
+            .await
+            .expect("audit");
         store.uninstall_tenant(&ck, 300).await.expect("uninstall");
         for table in store.tenant_tables().await.expect("tables") {
             let rows = store.count_tenant_rows(&table, &ck).await.expect("count");
             let expected = i64::from(table == "install_watermarks");
-            assert_eq!(rows, expected, "{} kept {rows} rows in {table}", store.backend());
+            assert_eq!(
+                rows,
+                expected,
+                "{} kept {rows} rows in {table}",
+                store.backend()
+            );
         }
         assert!(matches!(store.tenant(&ck).await, Err(StoreError::NotFound)));
-        assert!(matches!(store.install_tenant(&record(&ck, b"s", 250)).await, Err(StoreError::Conflict(_))));
-        assert!(matches!(store.uninstall_tenant(&ck, 200).await, Err(StoreError::Conflict(_))));
-        assert_eq!(store.install_tenant(&record(&ck, b"s", 400)).await.expect("a newer install"), Installed::New);
-        assert!(store.tenant(&other).await.is_ok(), "a bystander tenant was deleted");
-        assert_eq!(store.audit_entries(&other, None, 10).await.expect("audit").len(), 1);
+        assert!(matches!(
+            store.install_tenant(&record(&ck, b"s", 250)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.uninstall_tenant(&ck, 200).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            store
+                .install_tenant(&record(&ck, b"s", 400))
+                .await
+                .expect("a newer install"),
+            Installed::New
+        );
+        assert!(
+            store.tenant(&other).await.is_ok(),
+            "a bystander tenant was deleted"
+        );
+        assert_eq!(
+            store
+                .audit_entries(&other, None, 10)
+                .await
+                .expect("audit")
+                .len(),
+            1
+        );
     }
 }
 
@@ -78,16 +149,47 @@ async fn api_tokens_are_found_by_hash_scoped_by_tenant_and_revocable_once() {
         store.install_tenant(&record(&a, b"s", 1)).await.expect("a");
         store.install_tenant(&record(&b, b"s", 1)).await.expect("b");
         let hash = key("hash");
-        let token = store.create_api_token(&a, "ci", &hash, "admin-a").await.expect("create");
+        let token = store
+            .create_api_token(&a, "ci", &hash, "admin-a")
+            .await
+            .expect("create");
         let used = store.use_api_token(&hash).await.expect("use");
-        assert_eq!((used.id.as_str(), used.client_key.as_str()), (token.id.as_str(), a.as_str()));
-        assert!(store.api_token(&a, &token.id).await.expect("get").last_used_at.is_some());
-        assert!(matches!(store.revoke_api_token(&b, &token.id, "admin-b").await, Err(StoreError::NotFound)));
+        assert_eq!(
+            (used.id.as_str(), used.client_key.as_str()),
+            (token.id.as_str(), a.as_str())
+        );
+        assert!(
+            store
+                .api_token(&a, &token.id)
+                .await
+                .expect("get")
+                .last_used_at
+                .is_some()
+        );
+        assert!(matches!(
+            store.revoke_api_token(&b, &token.id, "admin-b").await,
+            Err(StoreError::NotFound)
+        ));
         assert!(store.api_tokens(&b).await.expect("list b").is_empty());
-        store.revoke_api_token(&a, &token.id, "admin-a").await.expect("revoke");
-        assert!(matches!(store.revoke_api_token(&a, &token.id, "admin-a").await, Err(StoreError::NotFound)));
-        assert!(matches!(store.use_api_token(&hash).await, Err(StoreError::NotFound)));
-        assert!(matches!(store.create_api_token(&a, "dup", &hash, "admin-a").await, Err(StoreError::Database(_))), "hash must be unique");
+        store
+            .revoke_api_token(&a, &token.id, "admin-a")
+            .await
+            .expect("revoke");
+        assert!(matches!(
+            store.revoke_api_token(&a, &token.id, "admin-a").await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.use_api_token(&hash).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            matches!(
+                store.create_api_token(&a, "dup", &hash, "admin-a").await,
+                Err(StoreError::Database(_))
+            ),
+            "hash must be unique"
+        );
     }
 }
 
@@ -95,14 +197,33 @@ async fn api_tokens_are_found_by_hash_scoped_by_tenant_and_revocable_once() {
 async fn the_audit_log_pages_newest_first_per_tenant() {
     for (store, _dir) in backends().await {
         let ck = key("audit");
-        store.install_tenant(&record(&ck, b"s", 1)).await.expect("install");
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
         for i in 0..5 {
-            store.audit(&ck, "admin", &format!("step.{i}"), serde_json::json!({ "i": i })).await.expect("audit");
+            store
+                .audit(
+                    &ck,
+                    "admin",
+                    &format!("step.{i}"),
+                    serde_json::json!({ "i": i }),
+                )
+                .await
+                .expect("audit");
         }
         let first = store.audit_entries(&ck, None, 3).await.expect("page 1");
         let actions: Vec<&str> = first.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["step.4", "step.3", "step.2"], "{}", store.backend());
-        let rest = store.audit_entries(&ck, Some(first[2].id), 10).await.expect("page 2");
+        assert_eq!(
+            actions,
+            ["step.4", "step.3", "step.2"],
+            "{}",
+            store.backend()
+        );
+        let rest = store
+            .audit_entries(&ck, Some(first[2].id), 10)
+            .await
+            .expect("page 2");
         let actions: Vec<&str> = rest.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["step.1", "step.0", "tenant.installed"]);
     }
@@ -112,12 +233,25 @@ async fn the_audit_log_pages_newest_first_per_tenant() {
 async fn enabled_state_changes_only_for_installed_tenants() {
     for (store, _dir) in backends().await {
         let ck = key("enable");
-        assert!(matches!(store.set_enabled(&ck, false).await, Err(StoreError::NotFound)));
-        store.install_tenant(&record(&ck, b"s", 1)).await.expect("install");
+        assert!(matches!(
+            store.set_enabled(&ck, false).await,
+            Err(StoreError::NotFound)
+        ));
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
         store.set_enabled(&ck, false).await.expect("disable");
         assert_eq!(store.tenant(&ck).await.expect("t").enabled, 0);
-        store.install_tenant(&record(&ck, b"s", 2)).await.expect("reinstall");
-        assert_eq!(store.tenant(&ck).await.expect("t").enabled, 1, "a reinstall enables");
+        store
+            .install_tenant(&record(&ck, b"s", 2))
+            .await
+            .expect("reinstall");
+        assert_eq!(
+            store.tenant(&ck).await.expect("t").enabled,
+            1,
+            "a reinstall enables"
+        );
     }
 }
 
@@ -125,7 +259,9 @@ async fn enabled_state_changes_only_for_installed_tenants() {
 async fn a_second_open_of_the_same_database_is_already_migrated() {
     for (store, dir) in backends().await {
         if let Some(dir) = dir {
-            let again = Store::open(&format!("sqlite://{}/store.db", dir.display())).await.expect("reopen");
+            let again = Store::open(&format!("sqlite://{}/store.db", dir.display()))
+                .await
+                .expect("reopen");
             again.ping().await.expect("ping");
             let _ = std::fs::remove_dir_all(dir);
         }
