@@ -17,6 +17,8 @@ pub mod crypto;
 pub mod error;
 /// Simulators of Azure DevOps and Jira Cloud.
 pub mod sim;
+/// Sources of work items: Azure DevOps.
+pub mod source;
 /// Persistence over SQLite or PostgreSQL.
 pub mod store;
 /// Tracing setup.

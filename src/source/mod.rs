@@ -1,0 +1,3 @@
+//! Where work comes from. Azure DevOps Services and Server today.
+
+pub mod ado;
