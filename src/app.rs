@@ -37,6 +37,15 @@ pub struct App {
     pub permissions: Permissions,
     /// The rendered descriptor.
     pub descriptor: serde_json::Value,
+    /// Wakes idle scan workers when a scan is queued (they also poll).
+    pub scan_wakeup: tokio::sync::Notify,
+}
+
+impl App {
+    /// The SSRF policy for Azure DevOps URLs.
+    pub fn source_policy(&self) -> &crate::source::ado::SourcePolicy {
+        &self.config.source_policy
+    }
 }
 
 impl Deref for AppState {
@@ -57,6 +66,7 @@ impl AppState {
             permissions: Permissions::new(host.clone()),
             host,
             descriptor,
+            scan_wakeup: tokio::sync::Notify::new(),
             config,
             store,
         })))
@@ -114,9 +124,27 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(listen = %config.listen, base_url = %config.base_url, backend = store.backend(), "ferry serving");
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
-    run(listener, AppState::new(config, store)?, shutdown).await?;
+    let state = AppState::new(config, store)?;
+    let workers = spawn_workers(&state, &shutdown);
+    run(listener, state, shutdown).await?;
+    for worker in workers {
+        let _ = worker.await;
+    }
     tracing::info!("ferry stopped");
     Ok(())
+}
+
+/// Starts the background workers (catalog scans) of this process; they stop on `shutdown`.
+pub fn spawn_workers(
+    state: &AppState,
+    shutdown: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
+    vec![tokio::spawn(crate::intake::scan::worker(
+        state.clone(),
+        owner,
+        shutdown.clone(),
+    ))]
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

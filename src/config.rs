@@ -11,7 +11,10 @@ use anyhow::{Context, bail};
 use base64::Engine as _;
 use url::Url;
 
-use crate::{connect::hosts::HostPatterns, crypto::SecretKey};
+use crate::{
+    connect::hosts::HostPatterns, crypto::SecretKey, intake::quote::Pricing,
+    source::ado::SourcePolicy,
+};
 
 /// Atlassian's CDN for the public keys of signed installs.
 pub const DEFAULT_INSTALL_KEYS_URL: &str = "https://connect-install-keys.atlassian.com";
@@ -44,6 +47,12 @@ pub struct Config {
     pub install_keys_url: Url,
     /// Host patterns a tenant's `baseUrl` must match.
     pub allowed_hosts: HostPatterns,
+    /// Azure DevOps hosts that may be reached over plain http or on internal addresses.
+    pub source_policy: SourcePolicy,
+    /// The price table for quotes.
+    pub pricing: Pricing,
+    /// Quota points per hour the run estimate assumes (Jira's Tier 1 pool by default).
+    pub points_per_hour: f64,
     /// Development or production.
     pub mode: Mode,
     /// Folder for the embedded database and the development key.
@@ -60,6 +69,9 @@ impl fmt::Debug for Config {
             .field("secret_key", &"[redacted]")
             .field("install_keys_url", &self.install_keys_url.as_str())
             .field("allowed_hosts", &self.allowed_hosts)
+            .field("source_policy", &self.source_policy)
+            .field("pricing", &self.pricing)
+            .field("points_per_hour", &self.points_per_hour)
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
             .finish()
@@ -141,7 +153,22 @@ impl Config {
             &get("FERRY_ALLOWED_HOSTS").unwrap_or_else(|| "*.atlassian.net".into()),
         )
         .context("FERRY_ALLOWED_HOSTS")?;
+        let pricing =
+            Pricing::parse(&get("FERRY_PRICING").unwrap_or_default()).context("FERRY_PRICING")?;
+        let points_per_hour = match get("FERRY_POINTS_PER_HOUR") {
+            Some(raw) => raw
+                .parse::<f64>()
+                .ok()
+                .filter(|n| *n > 0.0)
+                .context("FERRY_POINTS_PER_HOUR must be a positive number")?,
+            None => crate::intake::quote::TIER1_POINTS_PER_HOUR,
+        };
         Ok(Self {
+            source_policy: SourcePolicy::parse(
+                &get("FERRY_ALLOWED_SOURCE_HOSTS").unwrap_or_default(),
+            ),
+            pricing,
+            points_per_hour,
             base_url,
             app_key,
             listen,

@@ -15,6 +15,8 @@ pub mod connect;
 pub mod crypto;
 /// The HTTP error type and error policy.
 pub mod error;
+/// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.
+pub mod intake;
 /// Simulators of Azure DevOps and Jira Cloud.
 pub mod sim;
 /// Sources of work items: Azure DevOps.

@@ -10,7 +10,10 @@
 //! is held across a call to ADO or Jira; timestamps are unix milliseconds.
 
 mod audit;
+mod catalog;
+mod connections;
 mod models;
+mod scans;
 mod tenants;
 mod tokens;
 
@@ -23,6 +26,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqlitePoolOptions},
 };
 
+pub use catalog::{FieldUse, TypeStateCount, Volumes};
 pub use models::*;
 pub use tenants::Installed;
 

@@ -2,6 +2,7 @@
 
 mod api;
 mod health;
+mod intake;
 mod pages;
 pub mod security;
 mod webhooks;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         // ---- JSON API --------------------------------------------------------------------
         .merge(api::router())
+        .merge(intake::router())
         // ---- webhooks from Jira --------------------------------------------------------
         .merge(webhooks::router())
         // ---- operations -------------------------------------------------------------

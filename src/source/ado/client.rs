@@ -110,6 +110,11 @@ impl AdoClient {
         })
     }
 
+    /// The organization or collection URL, as checked by the guard.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
     /// The api-version for an area: GA where there is one, preview where ADO has only that.
     pub fn api_version(&self, area: Area) -> &'static str {
         match (self.flavor, area) {
