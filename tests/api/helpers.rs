@@ -215,6 +215,7 @@ impl TestApp {
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
         let store = Store::open(&config.database_url).await.expect("store");
         let state = AppState::new(config, store.clone()).expect("state");
+        ferry::app::spawn_workers(&state, &shutdown);
         tokio::spawn(ferry::app::run(listener, state, shutdown.clone()));
         Self {
             address,
@@ -226,6 +227,31 @@ impl TestApp {
             _db: db,
             shutdown,
         }
+    }
+
+    /// Serves `router` on `listener` until the app stops.
+    pub fn serve_router(&self, router: Router, listener: tokio::net::TcpListener) {
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await.expect("serve");
+        });
+    }
+
+    /// A server on 127.0.0.1 whose every answer is a redirect to `location`.
+    pub async fn redirect_server(&self, location: &'static str) -> String {
+        let router = Router::new().fallback(move || async move { (StatusCode::FOUND, [("location", location)]) });
+        format!("{}/org", serve(router, self.shutdown.clone()).await)
+    }
+
+    /// The raw bytes of the database files (main file and write-ahead log).
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for name in ["ferry.db", "ferry.db-wal"] {
+            if let Ok(b) = std::fs::read(self._db.0.join(name)) {
+                bytes.extend(b);
+            }
+        }
+        bytes
     }
 
     /// A new site living under the Jira stub at `/{segment}`.
