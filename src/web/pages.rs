@@ -70,6 +70,24 @@ fn framed(tenant: &Tenant, html: std::result::Result<String, askama::Error>) -> 
     Ok(([(header::CONTENT_SECURITY_POLICY, csp)], Html(html)).into_response())
 }
 
+/// What every page shows: the site's name and a session token for the page's API calls,
+/// after checking the viewer holds `right`.
+async fn page_context(state: &AppState, auth: &PageAuth, right: Right) -> Result<(String, String)> {
+    state
+        .require(
+            &auth.tenant,
+            &Principal::User(auth.account_id.clone()),
+            right,
+        )
+        .await?;
+    let site = auth
+        .tenant
+        .display_url
+        .clone()
+        .unwrap_or_else(|| auth.tenant.base_url.clone());
+    Ok((session_for(state, auth)?, site))
+}
+
 fn session_for(state: &AppState, auth: &PageAuth) -> Result<String> {
     let secret = state.tenant_secret(&auth.tenant)?;
     Ok(session::issue(
@@ -83,21 +101,8 @@ fn session_for(state: &AppState, auth: &PageAuth) -> Result<String> {
 
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant.client_key))]
 async fn admin(State(state): State<AppState>, auth: PageAuth) -> Result<Response> {
-    state
-        .require(
-            &auth.tenant,
-            &Principal::User(auth.account_id.clone()),
-            Right::Admin,
-        )
-        .await?;
-    let page = AdminPage {
-        session: session_for(&state, &auth)?,
-        site: auth
-            .tenant
-            .display_url
-            .clone()
-            .unwrap_or_else(|| auth.tenant.base_url.clone()),
-    };
+    let (session, site) = page_context(&state, &auth, Right::Admin).await?;
+    let page = AdminPage { session, site };
     framed(&auth.tenant, page.render())
 }
 
@@ -114,20 +119,10 @@ async fn project(
     auth: PageAuth,
     Query(p): Query<ProjectParams>,
 ) -> Result<Response> {
-    state
-        .require(
-            &auth.tenant,
-            &Principal::User(auth.account_id.clone()),
-            Right::ProjectAdmin(p.project_id),
-        )
-        .await?;
+    let (session, site) = page_context(&state, &auth, Right::ProjectAdmin(p.project_id)).await?;
     let page = ProjectPage {
-        session: session_for(&state, &auth)?,
-        site: auth
-            .tenant
-            .display_url
-            .clone()
-            .unwrap_or_else(|| auth.tenant.base_url.clone()),
+        session,
+        site,
         project_key: p.project_key,
     };
     framed(&auth.tenant, page.render())

@@ -233,13 +233,17 @@ impl TestApp {
     pub fn serve_router(&self, router: Router, listener: tokio::net::TcpListener) {
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await.expect("serve");
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+                .expect("serve");
         });
     }
 
     /// A server on 127.0.0.1 whose every answer is a redirect to `location`.
     pub async fn redirect_server(&self, location: &'static str) -> String {
-        let router = Router::new().fallback(move || async move { (StatusCode::FOUND, [("location", location)]) });
+        let router = Router::new()
+            .fallback(move || async move { (StatusCode::FOUND, [("location", location)]) });
         format!("{}/org", serve(router, self.shutdown.clone()).await)
     }
 
