@@ -318,3 +318,97 @@ async fn a_handlers_cost_hint_sets_the_points_of_a_read() {
         "8 users = 17 points; GET /issue/ABC-123 = 2 points (reference §1.2)"
     );
 }
+
+#[tokio::test]
+async fn user_search_endpoints_share_one_collective_bucket_per_tenant() {
+    let mut profile = JiraProfile::named("unlimited").expect("preset");
+    profile.user_search = Some(ferry::sim::limits::profile::UserSearchConfig {
+        rps: 2.0,
+        capacity: 2.0,
+    });
+    let limiter = JiraLimiter::new(profile);
+    let ok = || async { "[]" };
+    let router = axum::Router::new()
+        .route("/rest/api/3/user/search", axum::routing::get(ok))
+        .route("/rest/api/3/user/assignable/search", axum::routing::get(ok))
+        .route("/rest/api/3/project", axum::routing::get(ok));
+    let base = spawn(router.layer(limiter.layer())).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, user: &str| {
+        http.get(format!("{base}{path}"))
+            .header("authorization", basic(user, "t"))
+            .send()
+    };
+    assert_eq!(
+        get("/rest/api/3/user/search", "a@x")
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    assert_eq!(
+        get("/rest/api/3/user/search", "a@x")
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    let refused = get("/rest/api/3/user/assignable/search", "a@x")
+        .await
+        .expect("send");
+    assert_jira_429(&refused, "jira-burst-based");
+    assert_eq!(
+        get("/rest/api/3/project", "a@x")
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    assert_eq!(
+        get("/rest/api/3/user/search", "b@x")
+            .await
+            .expect("send")
+            .status(),
+        200,
+        "per tenant"
+    );
+}
+
+#[tokio::test]
+async fn per_item_accounting_charges_a_bulk_create_per_issue_and_per_request_charges_once() {
+    let mut charged = Vec::new();
+    for accounting in [BulkAccounting::PerItem, BulkAccounting::PerRequest] {
+        let mut profile = quota(Pool::Global, 1000, 3600.0);
+        if let Some(q) = profile.quota.as_mut() {
+            q.bulk_accounting = accounting;
+        }
+        let log = RequestLog::new();
+        let router = axum::Router::new().route(
+            "/rest/api/3/issue/bulk",
+            axum::routing::post(|| async {
+                (
+                    axum::Extension(CostHint {
+                        items: 50,
+                        ..CostHint::default()
+                    }),
+                    "{}",
+                )
+            }),
+        );
+        let base = spawn(ferry::sim::limits::jira_layers(
+            router,
+            Some(JiraLimiter::new(profile)),
+            None,
+            log.clone(),
+        ))
+        .await;
+        reqwest::Client::new()
+            .post(format!("{base}/rest/api/3/issue/bulk"))
+            .header("authorization", app_jwt("ferry", "client-a"))
+            .send()
+            .await
+            .expect("send");
+        charged.push(log.entries()[0].points);
+    }
+    assert_eq!(charged, vec![50, 1]);
+}

@@ -108,7 +108,7 @@ impl Faults {
         let storm_wait = s
             .storm_until
             .map(|until| until.saturating_duration_since(now).as_secs_f64());
-        let error = (u_err < spec.error5xx).then(|| match (u_code * 3.0) as u32 {
+        let error = (u_err < spec.error5xx).then_some(match (u_code * 3.0) as u32 {
             0 => StatusCode::INTERNAL_SERVER_ERROR,
             1 => StatusCode::BAD_GATEWAY,
             _ => StatusCode::SERVICE_UNAVAILABLE,

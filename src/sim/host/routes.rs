@@ -42,17 +42,17 @@ impl ConnectHost {
             .with_state(self.clone())
     }
 
-    fn pick_app(&self, body: Option<AppBody>) -> Result<String, Response> {
+    fn pick_app(&self, body: Option<AppBody>) -> Result<String, Box<Response>> {
         if let Some(key) = body.and_then(|b| b.app_key) {
             return Ok(key);
         }
         let apps = self.installed();
         match apps.as_slice() {
             [only] => Ok(only.key.clone()),
-            _ => Err(fail(
+            _ => Err(Box::new(fail(
                 StatusCode::BAD_REQUEST,
                 "name the app: {\"appKey\": \"…\"}",
-            )),
+            ))),
         }
     }
 }
@@ -85,7 +85,7 @@ async fn install(State(host): State<ConnectHost>, Json(body): Json<InstallBody>)
 async fn uninstall(State(host): State<ConnectHost>, body: Option<Json<AppBody>>) -> Response {
     let key = match host.pick_app(body.map(|Json(b)| b)) {
         Ok(k) => k,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     match host.uninstall(&key).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
@@ -100,7 +100,7 @@ async fn lifecycle(
 ) -> Response {
     let key = match host.pick_app(body.map(|Json(b)| b)) {
         Ok(k) => k,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     match host.lifecycle(&key, &event).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

@@ -8,9 +8,8 @@
 use std::{sync::Arc, time::Instant};
 
 use axum::{
-    Json,
     extract::{MatchedPath, Request},
-    http::{HeaderMap, HeaderValue, Method, StatusCode},
+    http::{HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
 };
 use parking_lot::Mutex;
@@ -20,13 +19,15 @@ use rand_chacha::ChaCha8Rng;
 use super::{
     CostHint,
     caller::Caller,
-    clock::{Epoch, iso8601, retry_after_secs},
+    clock::{Epoch, retry_after_secs},
     issue_in_path,
-    jira_state::{Admitted, Ask, Refusal, State, burst_rate, quota_policy},
+    jira_cost::{is_user_search, points_for},
+    jira_headers::{put, refusal_reason, refusal_response},
+    jira_state::{Admitted, Ask, State, burst_rate, quota_policy},
     latency::sample_ms,
     middleware::{BoxResponse, Middleware, MiddlewareLayer, Next},
     normalize_template,
-    profile::{BulkAccounting, JiraProfile},
+    profile::JiraProfile,
 };
 use crate::sim::reqlog::Metered;
 
@@ -124,7 +125,7 @@ impl SiteLimiter {
         let admitted = match decision {
             Ok(a) => a,
             Err(refusal) => {
-                metered.hit = Some(refusal_reason(&refusal, profile));
+                metered.hit = Some(refusal_reason(&refusal));
                 let mut resp = refusal_response(&refusal, profile, &epoch, now);
                 resp.extensions_mut().insert(metered);
                 return resp;
@@ -256,132 +257,5 @@ impl SiteLimiter {
         if near {
             put(headers, "x-ratelimit-nearlimit", "true".into());
         }
-    }
-}
-
-/// Points a finished request costs (reference §1.2 and §6.2's cost table).
-fn points_for(
-    profile: &JiraProfile,
-    method: &Method,
-    template: &str,
-    hint: Option<&CostHint>,
-) -> u64 {
-    let Some(q) = &profile.quota else { return 0 };
-    if is_read(method, template) {
-        return match hint {
-            Some(h) => 1 + u64::from(h.core_objects) + 2 * u64::from(h.identity_objects),
-            None => q.default_read_points,
-        };
-    }
-    let bulk = ["/issue/bulk", "/bulk/", "/sprint/{", "/backlog/issue"]
-        .iter()
-        .any(|p| template.contains(p));
-    match (q.bulk_accounting, hint) {
-        (BulkAccounting::PerItem, Some(h)) if bulk && h.items > 0 => u64::from(h.items),
-        _ => 1,
-    }
-}
-
-fn is_read(method: &Method, template: &str) -> bool {
-    matches!(*method, Method::GET | Method::HEAD)
-        || ["/search", "/bulkfetch", "/comment/list", "/user/bulk"]
-            .iter()
-            .any(|p| template.contains(p))
-}
-
-fn is_user_search(normalized: &str) -> bool {
-    [
-        "/user/search",
-        "/users/search",
-        "/user/picker",
-        "/user/assignable/",
-        "/user/viewissue/search",
-        "/user/permission/search",
-        "/groupuserpicker",
-    ]
-    .iter()
-    .any(|p| normalized.contains(p))
-}
-
-fn refusal_reason(refusal: &Refusal, profile: &JiraProfile) -> &'static str {
-    match refusal {
-        Refusal::Quota { reason, .. } => reason,
-        Refusal::Burst { .. } => "jira-burst-based",
-        Refusal::PerIssue { .. } => {
-            let _ = profile;
-            "jira-per-issue-on-write"
-        }
-    }
-}
-
-fn refusal_response(refusal: &Refusal, profile: &JiraProfile, epoch: &Epoch, now: f64) -> Response {
-    let mut headers = HeaderMap::new();
-    let reason = refusal_reason(refusal, profile);
-    let (limit, wait) = match refusal {
-        Refusal::Quota {
-            limit, reset_at, ..
-        } => (*limit, reset_at - now),
-        Refusal::Burst { rate, wait } => (rate.round() as u64, *wait),
-        Refusal::PerIssue { max, wait } => (u64::from(*max), *wait),
-    };
-    let retry = retry_after_secs(wait);
-    put(&mut headers, "retry-after", retry.to_string());
-    put(&mut headers, "ratelimit-reason", reason.into());
-    put(&mut headers, "x-ratelimit-limit", limit.to_string());
-    put(&mut headers, "x-ratelimit-remaining", "0".into());
-    put(
-        &mut headers,
-        "x-ratelimit-reset",
-        iso8601(epoch.wall(now + wait)),
-    );
-    put(&mut headers, "x-ratelimit-nearlimit", "true".into());
-    match refusal {
-        Refusal::Quota { limit, .. } => {
-            if let Some(q) = &profile.quota {
-                let policy = quota_policy(q.pool);
-                let w = q.hour_secs.round() as u64;
-                put(
-                    &mut headers,
-                    "ratelimit-policy",
-                    format!("\"{policy}\";q={limit};w={w}"),
-                );
-                put(
-                    &mut headers,
-                    "ratelimit",
-                    format!("\"{policy}\";r=0;t={retry}"),
-                );
-                put(
-                    &mut headers,
-                    "beta-ratelimit-policy",
-                    format!("\"{policy}\";q={limit};w={w}"),
-                );
-                put(
-                    &mut headers,
-                    "beta-ratelimit",
-                    format!("\"{policy}\";r=0;t={retry}"),
-                );
-            }
-        }
-        Refusal::Burst { .. } => {
-            put(
-                &mut headers,
-                "beta-ratelimit-policy",
-                format!("\"jira-burst-based\";q={limit};w=1"),
-            );
-            put(
-                &mut headers,
-                "beta-ratelimit",
-                format!("\"jira-burst-based\";r=0;t={retry}"),
-            );
-        }
-        Refusal::PerIssue { .. } => {}
-    }
-    let body = serde_json::json!({ "errorMessages": [format!("Rate limit exceeded ({reason}).")], "errors": {} });
-    (StatusCode::TOO_MANY_REQUESTS, headers, Json(body)).into_response()
-}
-
-fn put(headers: &mut HeaderMap, name: &'static str, value: String) {
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        headers.insert(name, v);
     }
 }

@@ -13,6 +13,8 @@ mod assemble;
 pub mod caller;
 pub mod clock;
 mod jira;
+mod jira_cost;
+mod jira_headers;
 mod jira_state;
 pub mod latency;
 pub mod middleware;
