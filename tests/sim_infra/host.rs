@@ -209,13 +209,22 @@ async fn page(State(app): State<TestApp>, OriginalUri(uri): OriginalUri) -> (Sta
     }
 }
 
-async fn start() -> (
+type Started = (
     ConnectHost,
     String,
     TestApp,
     String,
     Arc<std::sync::atomic::AtomicUsize>,
-) {
+);
+
+/// The simulator-only key shipped for tests, so most tests skip RSA generation.
+const FIXTURE_KEY: &str = include_str!("../fixtures/sim-install-key.pem");
+
+async fn start() -> Started {
+    start_with(Some(FIXTURE_KEY)).await
+}
+
+async fn start_with(key: Option<&str>) -> Started {
     let (listener, sim) = bind().await;
     let hooks = counter();
     let hook_count = hooks.clone();
@@ -223,11 +232,14 @@ async fn start() -> (
         on_installed: Some(Arc::new(move |_| {
             hook_count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         })),
+        private_key_pem: key.map(str::to_owned),
         ..HostOptions::default()
     };
     let started = Instant::now();
     let host = ConnectHost::new(Url::parse(&sim).expect("url"), options).expect("host");
-    eprintln!("RSA-2048 key generation took {:?}", started.elapsed());
+    if key.is_none() {
+        eprintln!("RSA-2048 key generation took {:?}", started.elapsed());
+    }
     serve_on(listener, host.router());
     let app = TestApp {
         base: Arc::new(OnceLock::new()),
@@ -255,7 +267,8 @@ fn iframe_src(html: &str) -> String {
 
 #[tokio::test]
 async fn install_is_rs256_signed_per_the_reference_and_the_app_accepts_it() {
-    let (host, sim, app, origin, hooks) = start().await;
+    // A key generated at start, as `ferry sim jira` does.
+    let (host, sim, app, origin, hooks) = start_with(None).await;
     let http = reqwest::Client::new();
     let resp = http
         .post(format!("{sim}/_sim/install"))

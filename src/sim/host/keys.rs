@@ -28,6 +28,8 @@ pub struct InstallKeys {
 impl InstallKeys {
     /// Loads a PKCS#8 or PKCS#1 PEM private key, or generates a fresh one when `None`.
     pub fn new(private_pem: Option<&str>, kid: String) -> anyhow::Result<Self> {
+        // Labels or comments may precede the PEM block (the test fixture has some).
+        let private_pem = private_pem.map(|pem| pem.find("-----BEGIN").map_or(pem, |i| &pem[i..]));
         let private = match private_pem {
             Some(pem) => RsaPrivateKey::from_pkcs8_pem(pem)
                 .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
