@@ -412,3 +412,50 @@ async fn per_item_accounting_charges_a_bulk_create_per_issue_and_per_request_cha
     }
     assert_eq!(charged, vec![50, 1]);
 }
+
+#[tokio::test]
+async fn the_profile_latency_delays_its_endpoint_class_and_unlimited_adds_none() {
+    let mut slow = JiraProfile::named("unlimited").expect("preset");
+    slow.latency = vec![ferry::sim::limits::latency::LatencyRule::new(
+        Some("GET"),
+        "/issue/",
+        150.0,
+        Some(150.0),
+    )];
+    slow.latency_scale = 1.0;
+    let mut took = Vec::new();
+    for profile in [slow, JiraProfile::named("unlimited").expect("preset")] {
+        let base = serve(&JiraLimiter::new(profile)).await;
+        let started = std::time::Instant::now();
+        reqwest::get(format!("{base}/rest/api/3/issue/A-1"))
+            .await
+            .expect("send");
+        took.push(started.elapsed());
+    }
+    assert!(took[0] >= Duration::from_millis(140), "{took:?}");
+    assert!(took[1] < Duration::from_millis(100), "{took:?}");
+}
+
+#[test]
+fn a_profile_file_in_toml_is_loaded_by_the_profile_flag() {
+    let path = std::env::temp_dir().join(format!("ferry-profile-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "name = \"file\"\nlatency_scale = 0.0\nper_issue = [{ max = 3, secs = 1.0 }]\n[quota]\npool = \"tenant\"\npoints_per_hour = 42\nhour_secs = 6.0\nbulk_accounting = \"per_item\"\n",
+    )
+    .expect("write");
+    let profile =
+        ferry::sim::limits::parse_jira_profile(path.to_str().expect("utf-8")).expect("profile");
+    std::fs::remove_file(&path).ok();
+    assert_eq!(profile.name, "file");
+    assert_eq!(
+        profile
+            .quota
+            .map(|q| (q.pool, q.points_per_hour, q.hour_secs)),
+        Some((Pool::Tenant, 42, 6.0))
+    );
+    assert_eq!(profile.per_issue, vec![IssueWindow { max: 3, secs: 1.0 }]);
+    let err =
+        ferry::sim::limits::parse_jira_profile("/nonexistent/x.json").expect_err("missing file");
+    assert!(format!("{err:#}").contains("/nonexistent/x.json"));
+}
