@@ -459,3 +459,38 @@ fn a_profile_file_in_toml_is_loaded_by_the_profile_flag() {
         ferry::sim::limits::parse_jira_profile("/nonexistent/x.json").expect_err("missing file");
     assert!(format!("{err:#}").contains("/nonexistent/x.json"));
 }
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_cap_get_the_concurrency_429() {
+    let mut profile = JiraProfile::named("unlimited").expect("preset");
+    profile.max_in_flight = Some(2);
+    let limiter = JiraLimiter::new(profile);
+    let router = axum::Router::new().route(
+        "/rest/api/3/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            "{}"
+        }),
+    );
+    let base = spawn(router.layer(limiter.layer())).await;
+    let http = reqwest::Client::new();
+    let call = || {
+        http.get(format!("{base}/rest/api/3/slow"))
+            .header("authorization", basic("a@x", "t"))
+            .send()
+    };
+    let (a, b) = (tokio::spawn(call()), tokio::spawn(call()));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let third = call().await.expect("send");
+    assert_jira_429(
+        &third,
+        "jira-max-concurrent-threads-across-all-instances-per-tenant-per-user",
+    );
+    assert_eq!(a.await.expect("join").expect("send").status(), 200);
+    assert_eq!(b.await.expect("join").expect("send").status(), 200);
+    assert_eq!(
+        call().await.expect("send").status(),
+        200,
+        "slots are released"
+    );
+}

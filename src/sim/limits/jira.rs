@@ -5,7 +5,7 @@
 //! one process: build one layer per site with [`JiraLimiter::layer_for_site`] and the Tier 1
 //! pool (keyed by app) is shared while buckets and issue windows stay per site.
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use axum::{
     extract::{MatchedPath, Request},
@@ -23,7 +23,7 @@ use super::{
     issue_in_path,
     jira_cost::{is_user_search, points_for},
     jira_headers::{put, refusal_reason, refusal_response},
-    jira_state::{Admitted, Ask, State, burst_rate, quota_policy},
+    jira_state::{Admitted, Ask, Refusal, State, burst_rate, quota_policy},
     latency::sample_ms,
     middleware::{BoxResponse, Middleware, MiddlewareLayer, Next},
     normalize_template,
@@ -42,6 +42,22 @@ struct Inner {
     epoch: Mutex<Epoch>,
     state: Mutex<State>,
     rng: Mutex<ChaCha8Rng>,
+    in_flight: Mutex<HashMap<String, u32>>,
+}
+
+/// One request in flight for a (tenant, principal); released on drop.
+struct InFlight {
+    limiter: JiraLimiter,
+    key: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut counts = self.limiter.inner.in_flight.lock();
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 /// The layer of one simulated site.
@@ -64,6 +80,7 @@ impl JiraLimiter {
                 epoch: Mutex::new(Epoch::now()),
                 state: Mutex::new(State::default()),
                 rng: Mutex::new(rng),
+                in_flight: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -120,6 +137,19 @@ impl SiteLimiter {
         let caller = Caller::identify(req.headers(), self.site.as_deref());
         let ask = self.ask(&caller, &method, &template, req.uri().path());
         let (epoch, now) = self.limiter.now();
+        let key = format!("{}\u{1f}{}", caller.tenant, caller.principal);
+        let _in_flight = match self.enter(key) {
+            Ok(guard) => Some(guard),
+            Err(None) => None,
+            Err(Some(max)) => {
+                let refusal = Refusal::Concurrent { max };
+                let mut metered = Metered::new(caller.kind, &caller.tenant);
+                metered.hit = Some(refusal_reason(&refusal));
+                let mut resp = refusal_response(&refusal, profile, &epoch, now);
+                resp.extensions_mut().insert(metered);
+                return resp;
+            }
+        };
         let decision = inner.state.lock().admit(&ask, now);
         let mut metered = Metered::new(caller.kind, &caller.tenant);
         let admitted = match decision {
@@ -175,6 +205,21 @@ impl SiteLimiter {
         self.success_headers(resp.headers_mut(), &admitted);
         resp.extensions_mut().insert(metered);
         resp
+    }
+
+    /// Takes an in-flight slot: `Err(None)` when uncapped, `Err(Some(max))` when full.
+    fn enter(&self, key: String) -> Result<InFlight, Option<u32>> {
+        let max = self.limiter.inner.profile.max_in_flight.ok_or(None)?;
+        let mut counts = self.limiter.inner.in_flight.lock();
+        let n = counts.entry(key.clone()).or_insert(0);
+        if *n >= max {
+            return Err(Some(max));
+        }
+        *n += 1;
+        Ok(InFlight {
+            limiter: self.limiter.clone(),
+            key,
+        })
     }
 
     fn ask<'a>(

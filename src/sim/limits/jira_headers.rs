@@ -18,6 +18,9 @@ pub(super) fn refusal_reason(refusal: &Refusal) -> &'static str {
         Refusal::Quota { reason, .. } => reason,
         Refusal::Burst { .. } => "jira-burst-based",
         Refusal::PerIssue { .. } => "jira-per-issue-on-write",
+        Refusal::Concurrent { .. } => {
+            "jira-max-concurrent-threads-across-all-instances-per-tenant-per-user"
+        }
     }
 }
 
@@ -36,6 +39,7 @@ pub(super) fn refusal_response(
         } => (*limit, reset_at - now),
         Refusal::Burst { rate, wait } => (rate.round() as u64, *wait),
         Refusal::PerIssue { max, wait } => (u64::from(*max), *wait),
+        Refusal::Concurrent { max } => (u64::from(*max), 1.0),
     };
     let retry = retry_after_secs(wait);
     put(&mut headers, "retry-after", retry.to_string());
@@ -87,7 +91,7 @@ pub(super) fn refusal_response(
                 format!("\"jira-burst-based\";r=0;t={retry}"),
             );
         }
-        Refusal::PerIssue { .. } => {}
+        Refusal::PerIssue { .. } | Refusal::Concurrent { .. } => {}
     }
     let body = serde_json::json!({ "errorMessages": [format!("Rate limit exceeded ({reason}).")], "errors": {} });
     (StatusCode::TOO_MANY_REQUESTS, headers, Json(body)).into_response()

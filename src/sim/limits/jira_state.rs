@@ -26,6 +26,11 @@ pub enum Refusal {
         /// Seconds until one token is back.
         wait: f64,
     },
+    /// Too many requests in flight for one (tenant, principal).
+    Concurrent {
+        /// The cap.
+        max: u32,
+    },
     /// Too many writes to one issue.
     PerIssue {
         /// The window's allowance.

@@ -135,6 +135,9 @@ pub struct JiraProfile {
     /// Probability of a 503 with `Retry-After: 2`, per request (§6.2: 0.1 %).
     #[serde(default)]
     pub error503: f64,
+    /// Requests in flight per (tenant, principal) before a 429 (§6.2: optional 50, [A]).
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
     /// Fraction of a limit under which `X-RateLimit-NearLimit: true` is sent (0.2).
     #[serde(default = "default_near")]
     pub near_limit: f64,
@@ -240,6 +243,7 @@ impl JiraProfile {
             latency_scale: 1.0,
             slow_tail: 0.001,
             error503: 0.001,
+            max_in_flight: Some(50),
             near_limit: 0.2,
             seed: 0,
         };
@@ -278,6 +282,7 @@ impl JiraProfile {
                 latency_scale: 0.0,
                 slow_tail: 0.0,
                 error503: 0.0,
+                max_in_flight: None,
                 near_limit: 0.2,
                 seed: 0,
             },
