@@ -86,7 +86,15 @@ async fn tstu_usage_is_delayed_then_refused_then_recovers() {
         .parse()
         .expect("Retry-After");
     assert!((1..=2).contains(&retry));
-    assert_eq!(header(&blocked, "x-ratelimit-resource"), "Core.TSTU");
+    for name in [
+        "x-ratelimit-resource",
+        "x-ratelimit-delay",
+        "x-ratelimit-limit",
+        "x-ratelimit-reset",
+    ] {
+        assert!(!header(&blocked, name).is_empty(), "429 lacks {name}");
+    }
+    assert_eq!(header(&blocked, "x-ratelimit-remaining"), "0");
     assert!(blocked.text().await.expect("body").contains("TF400733"));
     tokio::time::sleep(Duration::from_secs(retry)).await;
     let (recovered, _) = call().await;
