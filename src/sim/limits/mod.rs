@@ -23,7 +23,7 @@ pub mod profile;
 pub use ado::{AdoLimitLayer, AdoLimiter};
 pub use ado_profile::{AdoProfile, TstuRule, parse_ado_profile};
 pub use assemble::{ado_layers, jira_layers};
-pub use jira::{JiraLimitLayer, JiraLimiter};
+pub use jira::{JiraLimitLayer, JiraLimiter, SiteLimiter};
 pub use profile::{JiraProfile, parse_jira_profile};
 
 /// What a Jira response really cost, set by the handler in the response extensions.
