@@ -18,6 +18,11 @@ pub struct Cli {
 enum Command {
     /// Run the Connect app: pages, API, lifecycle and webhooks (configured by FERRY_* env).
     Serve,
+    /// Run a simulator (Azure DevOps, …) or generate a dataset for one.
+    Sim {
+        #[command(subcommand)]
+        command: crate::sim::cli::SimCommand,
+    },
 }
 
 /// Parses the command line, runs the subcommand and reports how it ended.
@@ -37,6 +42,7 @@ pub fn main() -> ExitCode {
                 telemetry::init(&config.log_filter);
                 app::serve(config).await
             }
+            Command::Sim { command } => crate::sim::cli::run(command).await,
         }
     });
     match result {
