@@ -93,11 +93,9 @@ impl Shape {
                 .collect(),
         };
         out.insert("fields".into(), Value::Object(fields));
-        if matches!(self.expand, Expand::Relations | Expand::All) {
-            out.insert(
-                "relations".into(),
-                json!(item.relations.clone().unwrap_or_default()),
-            );
+        // Like ADO, an item without relations has no `relations` key even when expanded.
+        if let (Expand::Relations | Expand::All, Some(relations)) = (self.expand, &item.relations) {
+            out.insert("relations".into(), json!(relations));
         }
         for (k, v) in &item.extra {
             if k != "_links" || matches!(self.expand, Expand::Links | Expand::All) {

@@ -37,9 +37,9 @@ pub fn work_item_types(org: &str, project_id: &str) -> Vec<Value> {
                 .collect();
             let names: Vec<&str> = states.iter().filter_map(|s| s["name"].as_str()).collect();
             let mut transitions = serde_json::Map::new();
-            transitions.insert(String::new(), json!([{ "to": "New", "actions": null }]));
+            transitions.insert(String::new(), json!([{ "to": "New" }]));
             for from in &names {
-                let to: Vec<Value> = names.iter().filter(|t| t != &from).map(|t| json!({ "to": t, "actions": null })).collect();
+                let to: Vec<Value> = names.iter().filter(|t| t != &from).map(|t| json!({ "to": t })).collect();
                 transitions.insert((*from).to_string(), Value::Array(to));
             }
             let encoded = name.replace(' ', "%20");
