@@ -148,7 +148,7 @@ fn route(
     };
     let api: Vec<String> = after.iter().map(|s| s.to_lowercase()).collect();
     let api: Vec<&str> = api.iter().map(String::as_str).collect();
-    let raw_api = &after[..];
+    let raw_api = after;
     let query = Query::parse(uri.query());
     let self_url = format!("{}/{}", sim.org_url, segments[sim.prefix.len()..].join("/"));
     let ctx = Ctx {
