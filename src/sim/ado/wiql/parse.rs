@@ -415,3 +415,81 @@ impl Parser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn and_binds_tighter_than_or_and_parentheses_override_it() {
+        let q =
+            parse("select [System.Id] from workitems where [A.a] = 1 or [B.b] = 2 and [C.c] = 3")
+                .expect("parses");
+        assert!(
+            matches!(q.filter, Some(Expr::Or(_, ref right)) if matches!(**right, Expr::And(..)))
+        );
+        let q =
+            parse("SELECT [System.Id] FROM WorkItems WHERE ([A.a] = 1 OR [B.b] = 2) AND [C.c] = 3")
+                .expect("parses");
+        assert!(matches!(q.filter, Some(Expr::And(ref left, _)) if matches!(**left, Expr::Or(..))));
+    }
+
+    #[test]
+    fn strings_escape_quotes_by_doubling_and_macros_take_day_offsets() {
+        let q = parse("SELECT [System.Id] FROM WorkItems WHERE [System.Title] = 'it''s' AND [System.ChangedDate] >= @today - 7").expect("parses");
+        let Some(Expr::And(a, b)) = q.filter else {
+            panic!("not an AND")
+        };
+        assert_eq!(
+            *a,
+            Expr::Compare(
+                "System.Title".into(),
+                CmpOp::Eq,
+                Operand::Str("it's".into())
+            )
+        );
+        assert_eq!(
+            *b,
+            Expr::Compare(
+                "System.ChangedDate".into(),
+                CmpOp::Ge,
+                Operand::Macro("today".into(), -7)
+            )
+        );
+    }
+
+    #[test]
+    fn not_in_not_under_and_order_by_several_fields_parse() {
+        let q = parse("SELECT [System.Id], [System.Title] FROM WorkItems WHERE [System.State] NOT IN ('Closed', 'Removed') AND [System.AreaPath] NOT UNDER 'P\\X' ORDER BY [System.ChangedDate] DESC, [System.Id]").expect("parses");
+        assert_eq!(q.columns, ["System.Id", "System.Title"]);
+        assert_eq!(
+            q.order,
+            [
+                ("System.ChangedDate".to_string(), true),
+                ("System.Id".to_string(), false)
+            ]
+        );
+        let Some(Expr::And(a, b)) = q.filter else {
+            panic!("not an AND")
+        };
+        assert!(matches!(*a, Expr::Not(ref e) if matches!(**e, Expr::In(..))));
+        assert!(matches!(*b, Expr::Not(ref e) if matches!(**e, Expr::Under(..))));
+    }
+
+    #[test]
+    fn malformed_queries_say_what_was_expected() {
+        for bad in [
+            "",
+            "SELECT",
+            "SELECT [System.Id] FROM",
+            "SELECT [System.Id] FROM WorkItemLinks",
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Id] = 1 extra",
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Title] = 'open",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} is rejected");
+        }
+        let err = parse("SELECT [System.Id] FROM WorkItems WHERE [System.Id] ~ 1")
+            .expect_err("bad operator");
+        assert!(err.contains("unexpected character"), "{err}");
+    }
+}
