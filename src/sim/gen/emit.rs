@@ -34,6 +34,8 @@ pub struct Env<'a> {
     pub relations: Vec<Vec<Value>>,
     /// Inline images of each item (by `id - 1`): (GUID, file name).
     pub images: Vec<Vec<(String, String)>>,
+    /// Each person's `IdentityRef`, built once (cloning is cheaper than formatting).
+    pub refs: Vec<Value>,
 }
 
 const STATE_NAMES: [&str; 3] = ["New", "Active", "Closed"];
@@ -114,6 +116,7 @@ impl<'a> Env<'a> {
                 relations[a.item as usize - 1].push(attached_file(org, a, k));
             }
         }
+        let refs = plan.people.iter().map(identity_ref).collect();
         Env {
             plan,
             seed,
@@ -121,6 +124,7 @@ impl<'a> Env<'a> {
             project,
             relations,
             images,
+            refs,
         }
     }
 
@@ -174,19 +178,16 @@ impl<'a> Env<'a> {
         );
         f.insert("System.Reason".into(), json!(REASONS[item.state as usize]));
         if let Some(a) = item.assignee {
-            f.insert("System.AssignedTo".into(), identity_ref(self.person(a)));
+            f.insert("System.AssignedTo".into(), self.refs[a].clone());
         }
         let created = timestamp(times[0], 0);
         let changed = timestamp(*times.last().unwrap_or(&times[0]), 0);
         f.insert("System.CreatedDate".into(), json!(created));
-        f.insert(
-            "System.CreatedBy".into(),
-            identity_ref(self.person(item.creator)),
-        );
+        f.insert("System.CreatedBy".into(), self.refs[item.creator].clone());
         f.insert("System.ChangedDate".into(), json!(changed));
         f.insert(
             "System.ChangedBy".into(),
-            identity_ref(self.person(item.assignee.unwrap_or(item.creator))),
+            self.refs[item.assignee.unwrap_or(item.creator)].clone(),
         );
         f.insert("System.CommentCount".into(), json!(item.comments));
         f.insert("System.Title".into(), json!(text::title(&mut r, type_name)));
@@ -320,7 +321,7 @@ impl<'a> Env<'a> {
             .map(|k| {
                 t += r.gen_range(60..8 * 3600);
                 let deleted = item.deleted_comments > 0 && k == 1.min(total - 1);
-                let author = identity_ref(self.person(r.gen_range(0..self.plan.people.len())));
+                let author = self.refs[r.gen_range(0..self.refs.len())].clone();
                 let cid = first_id + u64::from(k);
                 let date = timestamp(t, 0);
                 let text = if deleted { String::new() } else { text::comment(&mut r, &ctx) };
