@@ -563,3 +563,84 @@ fn attachments(n: usize, seed: u64, rng: &mut Stream) -> Vec<Attachment> {
     out.sort_by_key(|a| a.item);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workload_m_has_the_counts_of_the_benchmark_design() {
+        let p = plan(M, 1, 20_000);
+        let of = |k: Kind| p.items.iter().filter(|i| i.kind == k).count();
+        assert_eq!(
+            [
+                of(Kind::Epic),
+                of(Kind::Feature),
+                of(Kind::Story),
+                of(Kind::Task),
+                of(Kind::Bug)
+            ],
+            [200, 800, 4_000, 3_500, 1_500]
+        );
+        let comments: u32 = p.items.iter().map(|i| i.comments).sum();
+        assert_eq!(comments, 30_000);
+        assert_eq!(
+            p.items.iter().filter(|i| i.comments == 0).count(),
+            4_500,
+            "45% without comments"
+        );
+        let mut hot: Vec<u32> = p
+            .items
+            .iter()
+            .map(|i| i.comments)
+            .filter(|c| *c > 200)
+            .collect();
+        hot.sort_unstable();
+        assert_eq!(hot, [250, 250, 250, 250, 250, 250, 250, 250, 1_000, 1_000]);
+        assert_eq!(p.links.len(), 7_500);
+        assert_eq!(
+            p.items.iter().map(|i| u32::from(i.state)).sum::<u32>(),
+            11_000,
+            "transition steps"
+        );
+        assert_eq!(
+            (p.sprints.len(), p.active_sprint),
+            (60, 48),
+            "48 closed, 1 active, 11 future"
+        );
+        assert_eq!(p.items.iter().filter(|i| i.sprint.is_some()).count(), 6_000);
+        let files: Vec<&Attachment> = p.attachments.iter().filter(|a| !a.inline).collect();
+        assert_eq!(files.len(), 2_005, "2,000 files plus 5 × 50 MB");
+        assert_eq!(
+            files.iter().filter(|a| a.size == LARGE_ATTACHMENT).count(),
+            5
+        );
+        let mut holders: Vec<u64> = files
+            .iter()
+            .filter(|a| a.size != LARGE_ATTACHMENT)
+            .map(|a| a.item)
+            .collect();
+        holders.dedup();
+        assert_eq!(holders.len(), 1_000);
+        assert!(files.iter().all(|a| a.size <= MAX_ATTACHMENT));
+        let mut sizes: Vec<u64> = files.iter().map(|a| a.size).collect();
+        sizes.sort_unstable();
+        let median = sizes[sizes.len() / 2];
+        assert!(
+            (70_000..140_000).contains(&median),
+            "median {median} is near 100 KB"
+        );
+        assert_eq!(
+            (
+                p.people.len(),
+                p.people.iter().filter(|x| !x.resolvable).count()
+            ),
+            (250, 50)
+        );
+        let revs: u32 = p.items.iter().map(|i| i.revs).sum();
+        assert!(
+            (95_000..125_000).contains(&revs),
+            "about 10 revisions per item: {revs}"
+        );
+    }
+}
