@@ -18,6 +18,11 @@ pub struct Cli {
 enum Command {
     /// Run the Connect app: pages, API, lifecycle and webhooks (configured by FERRY_* env).
     Serve,
+    /// Run a simulator (Azure DevOps, …) or generate a dataset for one.
+    Sim {
+        #[command(subcommand)]
+        command: crate::sim::cli::SimCommand,
+    },
 }
 
 /// Parses the command line, runs the subcommand and reports how it ended.
@@ -37,6 +42,7 @@ pub fn main() -> ExitCode {
                 telemetry::init(&std::env::var("FERRY_LOG").unwrap_or_else(|_| "info".into()));
                 app::serve(Config::from_env()?).await
             }
+            Command::Sim { command } => crate::sim::cli::run(command).await,
         }
     });
     match result {
