@@ -10,7 +10,10 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::ado::{self, AdoSim, AdoSimOptions, Dataset};
+use super::faults::{Faults, parse_faults};
+use super::limits::{AdoLimiter, ado_layers, parse_ado_profile};
 use super::r#gen::{self, GenOptions};
+use super::reqlog::RequestLog;
 
 /// The `ferry sim` subcommands.
 #[derive(Debug, Subcommand)]
@@ -26,6 +29,13 @@ pub enum SimCommand {
         /// The personal access token clients must send as the Basic-auth password.
         #[arg(long, env = "FERRY_SIM_ADO_PAT", hide_env_values = true)]
         pat: String,
+        /// TSTU throttling profile: `ado-services-2026`, `ado-services-2026-ci`, `unlimited`,
+        /// or a .toml/.json file (docs/sim-limits.md).
+        #[arg(long, default_value = "ado-services-2026")]
+        profile: String,
+        /// Faults to inject, e.g. `latency=50ms,error5xx=0.02,seed=7` (docs/sim-limits.md).
+        #[arg(long)]
+        faults: Option<String>,
     },
     /// Write a deterministic dataset shaped like benchmark workload S, M or L.
     Gen {
@@ -48,7 +58,14 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<()> {
             listen,
             dataset,
             pat,
+            profile,
+            faults,
         } => {
+            let limiter = AdoLimiter::new(parse_ado_profile(&profile).context("--profile")?);
+            let faults = faults
+                .map(|spec| parse_faults(&spec).map(Faults::new))
+                .transpose()
+                .context("--faults")?;
             let data = tokio::task::spawn_blocking(move || Dataset::load(&dataset)).await??;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -58,7 +75,8 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<()> {
             let items = data.work_item_count();
             let sim = AdoSim::new(data, base, AdoSimOptions { pat });
             println!("ADO simulator: {items} work items at {}", sim.org_url());
-            axum::serve(listener, ado::router(sim))
+            let app = ado_layers(ado::router(sim), Some(limiter), faults, RequestLog::new());
+            axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

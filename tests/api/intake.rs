@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ferry::sim::{
     ado::{AdoSim, AdoSimOptions, Dataset},
-    gen::{Expected, GenOptions, generate_string},
+    r#gen::{Expected, GenOptions, generate_string},
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -45,7 +45,7 @@ async fn scan_to_end(app: &TestApp, auth: &str, connection: &str) -> Value {
     assert_eq!(r.status(), 202);
     let started: Value = r.json().await.expect("json");
     let scan_id = started["scan"]["id"].as_str().expect("scan id").to_owned();
-    for _ in 0..600 {
+    for _ in 0..6000 {
         let scan: Value = app.api(Method::GET, &format!("/api/scans/{scan_id}"), auth, None).await.json().await.expect("json");
         match scan["status"].as_str() {
             Some("completed") => return started,
@@ -53,7 +53,7 @@ async fn scan_to_end(app: &TestApp, auth: &str, connection: &str) -> Value {
             _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
-    panic!("scan did not finish in a minute");
+    panic!("scan did not finish in ten minutes");
 }
 
 #[tokio::test]
@@ -175,4 +175,49 @@ async fn another_tenant_cannot_see_or_scan_a_connection() {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Peak RSS (VmHWM) in KiB, after `reset` cleared it to the current RSS.
+fn peak_rss_kib(reset: bool) -> u64 {
+    if reset {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A measurement, not a unit test: `cargo test --release --test api -- --ignored --nocapture
+/// scan_of_a_large_project`. Scans FERRY_SCAN_ITEMS (default 50,000) generated items and
+/// prints the time and the peak-RSS growth of the process during the scan (the simulator's
+/// dataset is loaded before the baseline is taken). Figures go to BENCHMARKS.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement; run on demand"]
+async fn scan_of_a_large_project_completes_with_bounded_memory() {
+    let items: usize = std::env::var("FERRY_SCAN_ITEMS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
+    let (_, auth) = admin_auth(&app).await;
+    let (org, dataset, expected) = spawn_ado(&app, items).await;
+    drop(dataset);
+    let connection: Value = connect(&app, &auth, &org, PAT).await.json().await.expect("json");
+    let id = connection["id"].as_str().expect("id").to_owned();
+    let baseline = peak_rss_kib(true);
+    let started = std::time::Instant::now();
+    let scan = scan_to_end(&app, &auth, &id).await;
+    let elapsed = started.elapsed();
+    let peak = peak_rss_kib(false);
+    let catalog_id = scan["catalogId"].as_str().expect("id");
+    let catalog: Value = app.api(Method::GET, &format!("/api/catalogs/{catalog_id}"), &auth, None).await.json().await.expect("json");
+    assert_eq!(catalog["volumes"]["items"], expected.items);
+    assert_eq!(catalog["volumes"]["comments"], expected.comments);
+    println!(
+        "scan of {items} items: {:.1} s ({:.0} items/s); peak RSS growth during the scan {} MiB (baseline {} MiB)",
+        elapsed.as_secs_f64(),
+        items as f64 / elapsed.as_secs_f64(),
+        peak.saturating_sub(baseline) / 1024,
+        baseline / 1024
+    );
 }

@@ -5,5 +5,6 @@ mod auth;
 mod descriptor;
 mod helpers;
 mod hygiene;
+mod intake;
 mod lifecycle;
 mod tenancy;
