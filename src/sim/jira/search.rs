@@ -1,0 +1,279 @@
+//! `search/jql` (GET and POST): bounded JQL, `nextPageToken` paging, eventually consistent
+//! results with `reconcileIssues` for read-after-write.
+//!
+//! The old `/rest/api/{2,3}/search` is gone in Jira Cloud (410), so it is here too.
+//! Results come from the lagging [`SearchIndex`](super::index::SearchIndex); ids listed in
+//! `reconcileIssues` are judged on their current state instead, as Jira documents.
+//! <https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get>
+
+use std::collections::BTreeSet;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::StatusCode,
+    routing::get,
+};
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::{
+    JiraSim,
+    error::{JiraError, JiraResult, parse_body},
+    index::Terms,
+    jql::{self, Clause, SortField},
+    params::Params,
+    render::FieldSel,
+};
+
+const MAX_RECONCILE: usize = 50;
+const MAX_PROPERTIES: usize = 5;
+
+pub fn router() -> Router<JiraSim> {
+    Router::new()
+        .route("/rest/api/3/search/jql", get(search_get).post(search_post))
+        .route("/rest/api/3/search", get(gone).post(gone))
+        .route("/rest/api/2/search", get(gone).post(gone))
+}
+
+/// The request, from either the query string or a `SearchAndReconcileRequestBean`.
+struct Request {
+    jql: String,
+    token: Option<String>,
+    max: Option<i64>,
+    fields: Vec<String>,
+    properties: Vec<String>,
+    reconcile: Vec<u64>,
+}
+
+async fn gone() -> JiraError {
+    JiraError::new(
+        StatusCode::GONE,
+        "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.",
+    )
+}
+
+async fn search_get(State(sim): State<JiraSim>, RawQuery(q): RawQuery) -> JiraResult<Json<Value>> {
+    let p = Params::parse(q.as_deref());
+    let reconcile = p
+        .list("reconcileIssues")
+        .iter()
+        .map(|s| {
+            s.parse::<u64>().map_err(|_| {
+                JiraError::bad_request(format!("Invalid issue id '{s}' in reconcileIssues."))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let max = match p.one("maxResults") {
+        Some(m) => Some(
+            m.parse()
+                .map_err(|_| JiraError::bad_request("maxResults must be a number."))?,
+        ),
+        None => None,
+    };
+    sim.search(Request {
+        jql: p.one("jql").unwrap_or("").to_owned(),
+        token: p.one("nextPageToken").map(str::to_owned),
+        max,
+        fields: p.all("fields"),
+        properties: p.list("properties"),
+        reconcile,
+    })
+    .map(Json)
+}
+
+async fn search_post(State(sim): State<JiraSim>, body: Bytes) -> JiraResult<Json<Value>> {
+    let b: Value = parse_body(&body)?;
+    let strings = |v: &Value| {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    sim.search(Request {
+        jql: b["jql"].as_str().unwrap_or("").to_owned(),
+        token: b["nextPageToken"].as_str().map(str::to_owned),
+        max: b["maxResults"].as_i64(),
+        fields: strings(&b["fields"]),
+        properties: strings(&b["properties"]),
+        reconcile: b["reconcileIssues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .collect(),
+    })
+    .map(Json)
+}
+
+fn matches(
+    terms: &Terms,
+    id: u64,
+    c: &Clause,
+    project_key: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    match c {
+        Clause::Project(v) => v
+            .iter()
+            .any(|p| project_key(p).as_deref() == Some(terms.project.as_str())),
+        Clause::Labels(v) => v.iter().any(|l| terms.labels.contains(l)),
+        Clause::Key(v) => v.contains(&terms.key),
+        Clause::Id(v) => v.iter().any(|x| *x == id.to_string()),
+        Clause::Property { key, path, values } => terms
+            .props
+            .iter()
+            .any(|(k, p, val)| k == key && p == path && values.contains(val)),
+    }
+}
+
+impl JiraSim {
+    fn search(&self, req: Request) -> JiraResult<Value> {
+        let query = jql::parse(&req.jql)?;
+        if query.clauses.is_empty() {
+            return Err(JiraError::bad_request(
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.",
+            ));
+        }
+        if req.properties.len() > MAX_PROPERTIES {
+            return Err(JiraError::bad_request(format!(
+                "At most {MAX_PROPERTIES} issue properties can be requested."
+            )));
+        }
+        if req.reconcile.len() > MAX_RECONCILE {
+            return Err(JiraError::bad_request(format!(
+                "At most {MAX_RECONCILE} issues can be reconciled."
+            )));
+        }
+        let project_key = |p: &str| self.project_idx(p).map(|i| self.project_key(i));
+        for c in &query.clauses {
+            if let Clause::Project(v) = c
+                && let Some(bad) = v.iter().find(|p| project_key(p).is_none())
+            {
+                return Err(JiraError::bad_request(format!(
+                    "The value '{bad}' does not exist for the field 'project'."
+                )));
+            }
+        }
+        let sel = FieldSel::parse(&req.fields, "id");
+        let cap = if sel.ids_only() { 5000 } else { 100 };
+        let max = usize::try_from(req.max.unwrap_or(50).clamp(1, cap)).unwrap_or(50);
+        let offset = match &req.token {
+            None => 0,
+            Some(t) => decode_token(t)
+                .ok_or_else(|| JiraError::bad_request("The nextPageToken is invalid."))?,
+        };
+
+        let data = self.0.data.read();
+        let mut hits: BTreeSet<u64> = {
+            let mut index = self.0.index.lock();
+            let key_of = |i: usize| self.project_key(i);
+            index.catch_up(&data, &key_of);
+            let empty = BTreeSet::new();
+            let mut sets: Vec<BTreeSet<u64>> = query
+                .clauses
+                .iter()
+                .map(|c| match c {
+                    Clause::Project(v) => v
+                        .iter()
+                        .filter_map(|p| index.by_project.get(&project_key(p)?))
+                        .flatten()
+                        .copied()
+                        .collect(),
+                    Clause::Labels(v) => v
+                        .iter()
+                        .filter_map(|l| index.by_label.get(l))
+                        .flatten()
+                        .copied()
+                        .collect(),
+                    Clause::Key(v) => v
+                        .iter()
+                        .filter_map(|k| index.by_key.get(k))
+                        .copied()
+                        .collect(),
+                    Clause::Id(v) => v
+                        .iter()
+                        .filter_map(|s| s.parse::<u64>().ok())
+                        .filter(|id| index.by_key.values().any(|x| x == id))
+                        .collect(),
+                    Clause::Property { key, path, values } => values
+                        .iter()
+                        .filter_map(|val| {
+                            index.by_prop.get(&(key.clone(), path.clone(), val.clone()))
+                        })
+                        .flatten()
+                        .copied()
+                        .collect(),
+                })
+                .collect();
+            sets.sort_by_key(BTreeSet::len);
+            let mut acc = sets.first().cloned().unwrap_or_else(|| empty.clone());
+            for s in sets.iter().skip(1) {
+                acc.retain(|id| s.contains(id));
+            }
+            acc
+        };
+        for id in &req.reconcile {
+            hits.remove(id);
+            if let Some(issue) = data.issues.get(id) {
+                let terms = Terms::of(issue, &self.project_key(issue.project));
+                if query
+                    .clauses
+                    .iter()
+                    .all(|c| matches(&terms, *id, c, &project_key))
+                {
+                    hits.insert(*id);
+                }
+            }
+        }
+        let mut ordered: Vec<&super::store::Issue> =
+            hits.iter().filter_map(|id| data.issues.get(id)).collect();
+        let order = if query.order.is_empty() {
+            vec![(SortField::Key, false)]
+        } else {
+            query.order.clone()
+        };
+        ordered.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|(f, desc)| {
+                    let o = match f {
+                        SortField::Key => (self.project_key(a.project), a.number)
+                            .cmp(&(self.project_key(b.project), b.number)),
+                        SortField::Created => (a.created, a.id).cmp(&(b.created, b.id)),
+                    };
+                    if *desc { o.reverse() } else { o }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let page: Vec<Value> = ordered
+            .iter()
+            .skip(offset)
+            .take(max)
+            .map(|i| self.render_issue(&data, i, &sel, &req.properties))
+            .collect();
+        let is_last = offset + page.len() >= ordered.len();
+        let mut out = json!({ "issues": page, "isLast": is_last });
+        if !is_last {
+            out["nextPageToken"] = json!(encode_token(offset + max));
+        }
+        Ok(out)
+    }
+}
+
+fn encode_token(offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
+}
+
+fn decode_token(t: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("offset:")?
+        .parse()
+        .ok()
+}
