@@ -171,7 +171,11 @@ fn platform_spec() -> &'static Value {
 pub fn assert_schema(schema: &str, body: &Value) {
     let spec = platform_spec();
     let root = json!({ "$ref": format!("#/components/schemas/{schema}"), "components": spec["components"] });
-    let validator = jsonschema::draft4::new(&root).expect("schema compiles");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .with_format("date-time", jira_date_time)
+        .build(&root)
+        .expect("schema compiles");
     let errors: Vec<String> = validator
         .iter_errors(body)
         .take(5)
@@ -181,4 +185,45 @@ pub fn assert_schema(schema: &str, body: &Value) {
         errors.is_empty(),
         "{schema} does not validate: {errors:#?}\nbody: {body}"
     );
+}
+
+/// `date-time` as Jira Cloud really writes it: RFC 3339, except that the offset may lack its
+/// colon (`2026-11-23T16:01:55.123+0000`). The spec says `date-time` but every Jira response
+/// uses the colon-less form, so the simulator copies Jira and the contract accepts both.
+fn jira_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+    };
+    let head = b.len() >= 19
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !head {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
 }

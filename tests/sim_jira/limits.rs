@@ -218,6 +218,7 @@ async fn attachments_need_the_xsrf_header_respect_size_caps_and_keep_only_digest
     let created: Value = ok.json().await.expect("json");
     assert_eq!(created[0]["size"], 5);
     let stored = jira.sim.attachments_of(&key);
+    assert_eq!(stored[0].filename, "a.txt");
     assert_eq!(stored[0].sha256, hex::encode(Sha256::digest(b"hello")));
     assert_eq!(
         send(&[("big.txt", b"01234567890")], true)

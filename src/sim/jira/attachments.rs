@@ -201,8 +201,17 @@ fn parts<'a>(body: &'a [u8], boundary: &str) -> Vec<Part<'a>> {
         let Some(end) = find(body, next_delim.as_bytes(), start) else {
             break;
         };
+        let disposition = head
+            .lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
+                    .map(|(_, v)| v.to_owned())
+            })
+            .unwrap_or_default();
         let attr = |name: &str| {
-            head.split(';')
+            disposition
+                .split(';')
                 .find_map(|kv| {
                     kv.trim()
                         .strip_prefix(&format!("{name}="))
