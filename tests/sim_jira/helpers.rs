@@ -36,15 +36,15 @@ pub async fn spawn() -> TestJira {
 }
 
 pub async fn spawn_with(options: JiraSimOptions) -> TestJira {
+    spawn_site(Site::default_scrum(), options).await
+}
+
+pub async fn spawn_site(site: Site, options: JiraSimOptions) -> TestJira {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let sim = JiraSim::new(
-        Site::default_scrum(),
-        url::Url::parse(&base).expect("url"),
-        options,
-    );
+    let sim = JiraSim::new(site, url::Url::parse(&base).expect("url"), options);
     sim.register_app(APP_KEY, SECRET);
     let app = router(sim.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });

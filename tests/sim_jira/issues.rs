@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{adf, spawn};
+use ferry::sim::jira::Site;
+
+use crate::helpers::{adf, options, spawn, spawn_site};
 
 #[tokio::test]
 async fn get_transitions_lists_only_what_the_workflow_allows_from_the_current_status() {
@@ -161,4 +163,56 @@ async fn reset_forgets_every_issue() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(jira.create_story("again", json!({})).await, "SCRUM-1");
+}
+
+#[tokio::test]
+async fn a_site_file_with_a_global_transition_offers_it_from_every_other_status() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(include_str!("../../src/sim/jira/default_scrum.json")).expect("json");
+    json["workflows"]["SCRUM/10002"]["transitions"]
+        .as_array_mut()
+        .expect("transitions")
+        .push(json!({ "id": "99", "name": "Abandon", "from": [], "to": "10003" }));
+    let site = Site::from_json(&json.to_string()).expect("site loads");
+    let jira = spawn_site(site, options()).await;
+    let key = jira.create_story("g", json!({})).await;
+    let (_, listed) = jira
+        .get(&format!("/rest/api/3/issue/{key}/transitions"))
+        .await;
+    assert!(
+        listed["transitions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|t| t["id"] == "99" && t["isGlobal"] == true),
+        "{listed}"
+    );
+    assert_eq!(
+        jira.post(
+            &format!("/rest/api/3/issue/{key}/transitions"),
+            json!({ "transition": { "id": "99" } })
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, after) = jira
+        .get(&format!("/rest/api/3/issue/{key}/transitions"))
+        .await;
+    assert!(
+        !after["transitions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|t| t["id"] == "99"),
+        "not offered from its own target status"
+    );
+}
+
+#[tokio::test]
+async fn a_site_file_whose_workflow_names_an_unknown_status_is_refused() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(include_str!("../../src/sim/jira/default_scrum.json")).expect("json");
+    json["workflows"]["SCRUM/10002"]["initial"] = json!("424242");
+    assert!(Site::from_json(&json.to_string()).is_err());
 }

@@ -134,3 +134,33 @@ async fn issue_property_and_key_clauses_find_the_mapped_issue() {
         .await;
     assert_eq!(by_key["issues"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn max_results_is_capped_at_100_with_fields_and_5000_for_ids_only() {
+    let jira = spawn().await;
+    for batch in 0..3 {
+        let updates: Vec<serde_json::Value> = (0..50).map(|i| json!({ "fields": crate::helpers::story_fields(&format!("b{batch}-{i}"), json!({})) })).collect();
+        assert_eq!(
+            jira.post("/rest/api/3/issue/bulk", json!({ "issueUpdates": updates }))
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+    }
+    let (_, with_fields) = jira
+        .post(
+            "/rest/api/3/search/jql",
+            json!({ "jql": "project = SCRUM", "maxResults": 5000, "fields": ["summary"] }),
+        )
+        .await;
+    assert_eq!(with_fields["issues"].as_array().map(Vec::len), Some(100));
+    assert!(with_fields["nextPageToken"].is_string());
+    let (_, ids) = jira
+        .post(
+            "/rest/api/3/search/jql",
+            json!({ "jql": "project = SCRUM", "maxResults": 5000 }),
+        )
+        .await;
+    assert_eq!(ids["issues"].as_array().map(Vec::len), Some(150));
+    assert_eq!(ids["isLast"], true);
+}

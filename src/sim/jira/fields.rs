@@ -236,7 +236,7 @@ impl JiraSim {
             "string" => {
                 let s = v
                     .as_str()
-                    .ok_or_else(|| format!("Operation value must be a string"))?;
+                    .ok_or_else(|| "Operation value must be a string".to_owned())?;
                 if fid == "summary" {
                     if s.contains('\n') || s.contains('\r') {
                         return Err(
@@ -254,7 +254,7 @@ impl JiraSim {
             "number" => v
                 .as_f64()
                 .map(|_| Slot::Field(v.clone()))
-                .ok_or_else(|| format!("Operation value must be a number")),
+                .ok_or_else(|| "Operation value must be a number".to_owned()),
             "date" => {
                 let s = v.as_str().unwrap_or("");
                 let ok = s.len() == 10
@@ -274,7 +274,7 @@ impl JiraSim {
             "datetime" => v
                 .as_str()
                 .map(|_| Slot::Field(v.clone()))
-                .ok_or_else(|| format!("Operation value must be a string")),
+                .ok_or_else(|| "Operation value must be a string".to_owned()),
             "priority" => find_in(&self.0.site.priorities, v, &["id", "name"])
                 .map(Slot::Field)
                 .ok_or_else(|| {
@@ -355,7 +355,7 @@ impl JiraSim {
     ) -> Result<Value, String> {
         let items = v
             .as_array()
-            .ok_or_else(|| format!("Operation value must be an array"))?;
+            .ok_or_else(|| "Operation value must be an array".to_owned())?;
         let project_id = self.project_id(project);
         match m["schema"]["items"].as_str().unwrap_or("") {
             "string" => {

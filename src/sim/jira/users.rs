@@ -127,9 +127,9 @@ async fn one(State(sim): State<JiraSim>, RawQuery(q): RawQuery) -> JiraResult<Js
         JiraError::bad_request("The accountId query parameter needs to be provided.")
     })?;
     let &i = sim.0.catalog.users_by_id.get(id).ok_or_else(|| {
-        JiraError::not_found(format!(
-            "Specified user does not exist or you do not have required permissions"
-        ))
+        JiraError::not_found(
+            "Specified user does not exist or you do not have required permissions",
+        )
     })?;
     Ok(Json(sim.public_user(&sim.0.site.users[i])))
 }
