@@ -137,3 +137,79 @@ async fn errors_use_the_error_collection_shape() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn projects_single_creates_comments_remote_links_components_and_versions_validate() {
+    let jira = spawn().await;
+    let (_, project) = jira.get("/rest/api/3/project/SCRUM").await;
+    assert_schema("Project", &project);
+    let (_, page) = jira.get("/rest/api/3/project/search?keys=SCRUM").await;
+    assert_schema("PageBeanProject", &page);
+    assert_eq!(page["total"], 1);
+    let (status, created) = jira
+        .post(
+            "/rest/api/3/issue",
+            json!({ "fields": story_fields("single", json!({})) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_schema("CreatedIssue", &created);
+    let key = created["key"].as_str().expect("key");
+    let (_, comment) = jira
+        .post(
+            &format!("/rest/api/3/issue/{key}/comment"),
+            json!({ "body": adf("x") }),
+        )
+        .await;
+    assert_schema("Comment", &comment);
+    let (_, remote) = jira
+        .post(
+            &format!("/rest/api/3/issue/{key}/remotelink"),
+            json!({ "globalId": "g", "object": { "url": "https://x", "title": "x" } }),
+        )
+        .await;
+    assert_schema("RemoteIssueLinkIdentifies", &remote);
+    let (_, remotes) = jira
+        .get(&format!("/rest/api/3/issue/{key}/remotelink"))
+        .await;
+    assert_schema("RemoteIssueLink", &remotes[0]);
+    let (status, component) = jira
+        .post(
+            "/rest/api/3/component",
+            json!({ "name": "Mobile", "project": "SCRUM" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_schema("ProjectComponent", &component);
+    let (status, version) = jira
+        .post(
+            "/rest/api/3/version",
+            json!({ "name": "3.0", "projectId": 10000 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_schema("Version", &version);
+    let (status, _) = jira
+        .post(
+            "/rest/api/3/version",
+            json!({ "name": "3.0", "projectId": 10000 }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "version names are unique per project"
+    );
+    let (_, statuses) = jira.get("/rest/api/3/status").await;
+    statuses
+        .as_array()
+        .expect("list")
+        .iter()
+        .for_each(|s| assert_schema("StatusDetails", s));
+    let (_, priorities) = jira.get("/rest/api/3/priority").await;
+    priorities
+        .as_array()
+        .expect("list")
+        .iter()
+        .for_each(|p| assert_schema("Priority", p));
+}
