@@ -187,7 +187,12 @@ impl JiraSim {
                     continue;
                 }
                 if m["hasDefaultValue"] == true && !m["defaultValue"].is_null() {
-                    out.fields.insert(fid.to_owned(), m["defaultValue"].clone());
+                    let default = if m["schema"]["type"] == "priority" {
+                        text(&m["defaultValue"], "id").map_or(Value::Null, Value::String)
+                    } else {
+                        m["defaultValue"].clone()
+                    };
+                    out.fields.insert(fid.to_owned(), default);
                 } else if m["required"] == true {
                     errors.insert(fid.to_owned(), required_message(fid, m));
                 }
@@ -275,8 +280,10 @@ impl JiraSim {
                 .as_str()
                 .map(|_| Slot::Field(v.clone()))
                 .ok_or_else(|| "Operation value must be a string".to_owned()),
+            // Stored as the id only: every issue gets a priority, the full object is rendered.
             "priority" => find_in(&self.0.site.priorities, v, &["id", "name"])
-                .map(Slot::Field)
+                .and_then(|p| text(&p, "id"))
+                .map(|id| Slot::Field(Value::String(id)))
                 .ok_or_else(|| {
                     format!(
                         "Specify a valid priority (id or name); '{}' is not one",

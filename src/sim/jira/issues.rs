@@ -167,7 +167,12 @@ impl JiraSim {
     }
 
     /// Validates and creates one `IssueUpdateDetails`; nothing is written when it fails.
-    fn create_one(&self, data: &mut Data, caller: &Caller, element: &Value) -> JiraResult<u64> {
+    pub(super) fn create_one(
+        &self,
+        data: &mut Data,
+        caller: &Caller,
+        element: &Value,
+    ) -> JiraResult<u64> {
         let bad = |errors: BTreeMap<String, String>| JiraError {
             status: StatusCode::BAD_REQUEST,
             messages: vec![],

@@ -194,3 +194,53 @@ pub fn router(sim: JiraSim) -> Router {
         .fallback(error::not_found)
         .with_state(sim)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use serde_json::json;
+
+    use super::{JiraSim, JiraSimOptions, Site, auth::Caller};
+
+    /// 100,000 issues: creation and a label lookup stay fast because both go through indexes.
+    #[test]
+    fn a_hundred_thousand_issues_are_created_and_found_by_label_quickly() {
+        let sim = JiraSim::new(
+            Site::default_scrum(),
+            url::Url::parse("http://jira.test").expect("url"),
+            JiraSimOptions::default(),
+        );
+        let caller = Caller {
+            connect: false,
+            account_id: "712020:0001-admin".into(),
+        };
+        let started = Instant::now();
+        {
+            let mut data = sim.0.data.write();
+            for n in 0..100_000 {
+                let element = json!({ "fields": {
+                    "project": { "key": "SCRUM" }, "issuetype": { "id": "10002" }, "summary": "s", "labels": [format!("ado-id-{n}")],
+                }});
+                sim.create_one(&mut data, &caller, &element)
+                    .expect("created");
+            }
+        }
+        let created = started.elapsed();
+        let started = Instant::now();
+        for n in [0, 50_000, 99_999] {
+            let found = sim
+                .search(super::search::Request::jql(&format!(
+                    "project = SCRUM AND labels = ado-id-{n}"
+                )))
+                .expect("search");
+            assert_eq!(found["issues"].as_array().map(Vec::len), Some(1));
+        }
+        let searched = started.elapsed();
+        eprintln!("100k creates: {created:?}; 3 label searches: {searched:?}");
+        assert!(
+            searched.as_secs() < 5,
+            "label search scanned instead of using the index: {searched:?}"
+        );
+    }
+}

@@ -175,7 +175,7 @@ impl JiraSim {
             "fields": {
                 "summary": issue.fields.get("summary").cloned().unwrap_or(Value::Null),
                 "status": self.status_json(&issue.status_id),
-                "priority": issue.fields.get("priority").cloned().unwrap_or(Value::Null),
+                "priority": self.priority_json(issue),
                 "issuetype": self.type_json(&issue.type_id).cloned().unwrap_or(Value::Null),
             }
         })
@@ -274,8 +274,23 @@ impl JiraSim {
                 .sprint
                 .and_then(|s| data.sprints.get(&s))
                 .map_or(Value::Null, |s| json!([s])),
+            "priority" => self.priority_json(issue),
             _ => issue.fields.get(fid).cloned().unwrap_or(Value::Null),
         }
+    }
+
+    /// The issue's priority object (stored as its id).
+    fn priority_json(&self, issue: &Issue) -> Value {
+        let id = issue.fields.get("priority").and_then(Value::as_str);
+        id.and_then(|id| {
+            self.0
+                .site
+                .priorities
+                .iter()
+                .find(|p| text(p, "id").as_deref() == Some(id))
+        })
+        .cloned()
+        .unwrap_or(Value::Null)
     }
 
     /// Whether `fid` is the agile sprint custom field.

@@ -38,13 +38,28 @@ pub fn router() -> Router<JiraSim> {
 }
 
 /// The request, from either the query string or a `SearchAndReconcileRequestBean`.
-struct Request {
+pub(super) struct Request {
     jql: String,
     token: Option<String>,
     max: Option<i64>,
     fields: Vec<String>,
     properties: Vec<String>,
     reconcile: Vec<u64>,
+}
+
+impl Request {
+    /// A request for `jql` with every other parameter at its default.
+    #[cfg(test)]
+    pub fn jql(jql: &str) -> Self {
+        Self {
+            jql: jql.to_owned(),
+            token: None,
+            max: None,
+            fields: vec![],
+            properties: vec![],
+            reconcile: vec![],
+        }
+    }
 }
 
 async fn gone() -> JiraError {
@@ -129,7 +144,7 @@ fn matches(
 }
 
 impl JiraSim {
-    fn search(&self, req: Request) -> JiraResult<Value> {
+    pub(super) fn search(&self, req: Request) -> JiraResult<Value> {
         let query = jql::parse(&req.jql)?;
         if query.clauses.is_empty() {
             return Err(JiraError::bad_request(
@@ -170,47 +185,58 @@ impl JiraSim {
             let mut index = self.0.index.lock();
             let key_of = |i: usize| self.project_key(i);
             index.catch_up(&data, &key_of);
-            let empty = BTreeSet::new();
-            let mut sets: Vec<BTreeSet<u64>> = query
-                .clauses
-                .iter()
-                .map(|c| match c {
+            // Each clause is a union of postings, borrowed rather than copied: the smallest
+            // clause is materialised and the others are only probed, so `project = X AND
+            // labels = y` costs O(|y|) even when X holds 100k issues.
+            let mut owned: Vec<BTreeSet<u64>> = Vec::new();
+            let mut clauses: Vec<Vec<&BTreeSet<u64>>> = Vec::new();
+            for c in &query.clauses {
+                let parts: Vec<&BTreeSet<u64>> = match c {
                     Clause::Project(v) => v
                         .iter()
                         .filter_map(|p| index.by_project.get(&project_key(p)?))
-                        .flatten()
-                        .copied()
                         .collect(),
-                    Clause::Labels(v) => v
-                        .iter()
-                        .filter_map(|l| index.by_label.get(l))
-                        .flatten()
-                        .copied()
-                        .collect(),
-                    Clause::Key(v) => v
-                        .iter()
-                        .filter_map(|k| index.by_key.get(k))
-                        .copied()
-                        .collect(),
-                    Clause::Id(v) => v
-                        .iter()
-                        .filter_map(|s| s.parse::<u64>().ok())
-                        .filter(|id| index.by_key.values().any(|x| x == id))
-                        .collect(),
+                    Clause::Labels(v) => v.iter().filter_map(|l| index.by_label.get(l)).collect(),
                     Clause::Property { key, path, values } => values
                         .iter()
                         .filter_map(|val| {
                             index.by_prop.get(&(key.clone(), path.clone(), val.clone()))
                         })
-                        .flatten()
-                        .copied()
                         .collect(),
-                })
-                .collect();
-            sets.sort_by_key(BTreeSet::len);
-            let mut acc = sets.first().cloned().unwrap_or_else(|| empty.clone());
-            for s in sets.iter().skip(1) {
-                acc.retain(|id| s.contains(id));
+                    Clause::Key(_) | Clause::Id(_) => {
+                        owned.push(match c {
+                            Clause::Key(v) => v
+                                .iter()
+                                .filter_map(|k| index.by_key.get(k))
+                                .copied()
+                                .collect(),
+                            Clause::Id(v) => v
+                                .iter()
+                                .filter_map(|s| s.parse::<u64>().ok())
+                                .filter(|id| index.by_key.values().any(|x| x == id))
+                                .collect(),
+                            _ => BTreeSet::new(),
+                        });
+                        vec![]
+                    }
+                };
+                clauses.push(parts);
+            }
+            let mut owned = owned.iter();
+            for (c, parts) in query.clauses.iter().zip(clauses.iter_mut()) {
+                if matches!(c, Clause::Key(_) | Clause::Id(_))
+                    && let Some(set) = owned.next()
+                {
+                    parts.push(set);
+                }
+            }
+            clauses.sort_by_key(|parts| parts.iter().map(|s| s.len()).sum::<usize>());
+            let mut acc: BTreeSet<u64> = clauses
+                .first()
+                .map(|parts| parts.iter().flat_map(|s| s.iter().copied()).collect())
+                .unwrap_or_default();
+            for parts in clauses.iter().skip(1) {
+                acc.retain(|id| parts.iter().any(|s| s.contains(id)));
             }
             acc
         };
