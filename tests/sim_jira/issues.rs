@@ -91,6 +91,13 @@ async fn the_hierarchy_is_enforced_from_initiative_down_to_sub_task() {
         ))
         .await;
     assert_eq!(fetched["fields"]["parent"]["key"], story["key"]);
+    let (_, parent) = jira
+        .get(&format!(
+            "/rest/api/3/issue/{}?fields=subtasks",
+            story["key"].as_str().expect("key")
+        ))
+        .await;
+    assert_eq!(parent["fields"]["subtasks"][0]["key"], sub["key"]);
 }
 
 #[tokio::test]

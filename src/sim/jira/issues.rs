@@ -126,6 +126,15 @@ async fn edit(
             errors,
         });
     }
+    if let Some(new_parent) = checked.parent {
+        let old_parent = data.issues.get(&id).and_then(|i| i.parent);
+        if let Some(old) = old_parent.and_then(|p| data.issues.get_mut(&p)) {
+            old.children.retain(|c| *c != id);
+        }
+        if let Some(new) = new_parent.and_then(|p| data.issues.get_mut(&p)) {
+            new.children.push(id);
+        }
+    }
     let issue = data.issues.get_mut(&id).ok_or_else(JiraError::no_issue)?;
     issue.fields.extend(checked.fields);
     if let Some(p) = checked.parent {
@@ -255,6 +264,7 @@ impl JiraSim {
             status_id: status,
             fields: stored,
             parent: checked.parent.flatten(),
+            children: vec![],
             sprint: checked.sprint.flatten(),
             properties: props.into_iter().collect(),
             comments: vec![],
@@ -265,6 +275,9 @@ impl JiraSim {
             updated: now,
             creator: caller.account_id.clone(),
         };
+        if let Some(parent) = issue.parent.and_then(|p| data.issues.get_mut(&p)) {
+            parent.children.push(id);
+        }
         data.by_key.insert(issue.key.clone(), id);
         data.issues.insert(id, issue);
         self.touch(data, id);

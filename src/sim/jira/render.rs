@@ -269,7 +269,18 @@ impl JiraSim {
                 "comments": issue.comments.iter().map(|c| self.comment_json(issue.id, c)).collect::<Vec<_>>(),
                 "maxResults": issue.comments.len(), "total": issue.comments.len(), "startAt": 0,
             }),
-            "subtasks" => Value::Array(vec![]),
+            "subtasks" => Value::Array(
+                issue
+                    .children
+                    .iter()
+                    .filter_map(|c| data.issues.get(c))
+                    .filter(|c| {
+                        self.type_json(&c.type_id)
+                            .is_some_and(|t| t["subtask"] == true)
+                    })
+                    .map(|c| self.issue_ref(c))
+                    .collect(),
+            ),
             _ if self.is_sprint_field(fid) => issue
                 .sprint
                 .and_then(|s| data.sprints.get(&s))

@@ -58,6 +58,8 @@ pub struct Issue {
     /// users as accountIds, parent and sprint handled separately).
     pub fields: Map<String, Value>,
     pub parent: Option<u64>,
+    /// Issues whose parent this is, so `subtasks` renders without a scan.
+    pub children: Vec<u64>,
     pub sprint: Option<u64>,
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<Comment>,
