@@ -1,4 +1,4 @@
-//! Issues: create (single and bulk), get, edit, and issue entity properties.
+//! Issues: create (single and bulk), get and edit.
 //!
 //! Bulk create follows `createIssues`: at most 50 elements; each element is validated on its
 //! own; 201 with `errors[]` (`failedElementNumber`) when some fail, 400 when all fail. Elements
@@ -30,7 +30,7 @@ use super::{
 };
 
 /// Largest issue property value, in characters (spec: `setIssueProperty`).
-const MAX_PROPERTY_CHARS: usize = 32_768;
+pub(super) const MAX_PROPERTY_CHARS: usize = 32_768;
 /// Largest bulk create (spec: `createIssues`).
 const MAX_BULK_CREATE: usize = 50;
 
@@ -39,11 +39,7 @@ pub fn router() -> Router<JiraSim> {
         .route("/rest/api/3/issue", axum::routing::post(create))
         .route("/rest/api/3/issue/bulk", axum::routing::post(create_bulk))
         .route("/rest/api/3/issue/{issue}", get(fetch).put(edit))
-        .route("/rest/api/3/issue/{issue}/properties", get(property_keys))
-        .route(
-            "/rest/api/3/issue/{issue}/properties/{key}",
-            get(property_get).put(property_put).delete(property_delete),
-        )
+        .merge(super::properties::router())
 }
 
 async fn create(
@@ -283,74 +279,4 @@ impl JiraSim {
         self.touch(data, id);
         Ok(id)
     }
-}
-
-async fn property_keys(
-    State(sim): State<JiraSim>,
-    Path(issue): Path<String>,
-) -> JiraResult<Json<Value>> {
-    let data = sim.0.data.read();
-    let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
-    let keys: Vec<Value> = data.issues[&id]
-        .properties
-        .keys()
-        .map(|k| json!({ "key": k, "self": format!("{}/properties/{k}", sim.issue_self(id)) }))
-        .collect();
-    Ok(Json(json!({ "keys": keys })))
-}
-
-async fn property_get(
-    State(sim): State<JiraSim>,
-    Path((issue, key)): Path<(String, String)>,
-) -> JiraResult<Json<Value>> {
-    let data = sim.0.data.read();
-    let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
-    let value = data.issues[&id].properties.get(&key).ok_or_else(|| {
-        JiraError::not_found(format!("The property with key '{key}' does not exist."))
-    })?;
-    Ok(Json(json!({ "key": key, "value": value })))
-}
-
-async fn property_put(
-    State(sim): State<JiraSim>,
-    Path((issue, key)): Path<(String, String)>,
-    body: Bytes,
-) -> JiraResult<StatusCode> {
-    if body.len() > MAX_PROPERTY_CHARS {
-        return Err(JiraError::bad_request(format!(
-            "The property value must not exceed {MAX_PROPERTY_CHARS} characters."
-        )));
-    }
-    if key.is_empty() || key.len() > 255 {
-        return Err(JiraError::bad_request(
-            "The property key must be between 1 and 255 characters.",
-        ));
-    }
-    let value: Value = parse_body(&body)?;
-    let mut data = sim.0.data.write();
-    let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
-    let issue = data.issues.get_mut(&id).ok_or_else(JiraError::no_issue)?;
-    let existed = issue.properties.insert(key, value).is_some();
-    sim.touch(&data, id);
-    Ok(if existed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    })
-}
-
-async fn property_delete(
-    State(sim): State<JiraSim>,
-    Path((issue, key)): Path<(String, String)>,
-) -> JiraResult<StatusCode> {
-    let mut data = sim.0.data.write();
-    let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
-    let issue = data.issues.get_mut(&id).ok_or_else(JiraError::no_issue)?;
-    if issue.properties.remove(&key).is_none() {
-        return Err(JiraError::not_found(format!(
-            "The property with key '{key}' does not exist."
-        )));
-    }
-    sim.touch(&data, id);
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -22,11 +22,13 @@ mod jql;
 mod links;
 mod meta;
 mod params;
+mod properties;
 mod render;
 mod search;
 mod site;
 mod store;
 mod transitions;
+mod update;
 mod users;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -96,6 +98,15 @@ impl Default for JiraSimOptions {
 /// The simulator: cheap to clone, all state shared.
 #[derive(Clone)]
 pub struct JiraSim(Arc<Inner>);
+
+impl std::fmt::Debug for JiraSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JiraSim")
+            .field("base", &self.0.base)
+            .field("client_key", &self.0.options.client_key)
+            .finish_non_exhaustive()
+    }
+}
 
 struct Inner {
     site: Site,
