@@ -82,6 +82,23 @@ async fn a_connect_caller_gets_403_on_bulk_transition_and_a_basic_caller_gets_a_
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(refused["errorMessages"][0].is_string());
+    let (status, offered) = jira
+        .get(&format!(
+            "/rest/api/3/bulk/issues/transition?issueIdsOrKeys={key}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{offered}");
+    crate::helpers::assert_schema("BulkTransitionGetAvailableTransitions", &offered);
+    assert_eq!(
+        offered["availableTransitions"][0]["transitions"][0]["transitionId"],
+        11
+    );
+    let (status, _) = jira
+        .connect_get(&format!(
+            "/rest/api/3/bulk/issues/transition?issueIdsOrKeys={key}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, task) = jira.post("/rest/api/3/bulk/issues/transition", body).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, progress) = jira

@@ -9,7 +9,7 @@
 use axum::{
     Extension, Json, Router,
     body::Bytes,
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -21,6 +21,7 @@ use super::{
     auth::Caller,
     clock,
     error::{JiraError, JiraResult, parse_body},
+    params::Params,
 };
 
 /// Most issues in one bulk task.
@@ -28,7 +29,10 @@ const MAX_BULK_ISSUES: usize = 1000;
 
 pub fn router() -> Router<JiraSim> {
     Router::new()
-        .route("/rest/api/3/bulk/issues/transition", post(transition))
+        .route(
+            "/rest/api/3/bulk/issues/transition",
+            post(transition).get(available),
+        )
         .route("/rest/api/3/bulk/queue/{task}", get(progress))
 }
 
@@ -117,4 +121,63 @@ async fn progress(
         .cloned()
         .map(Json)
         .ok_or_else(|| JiraError::not_found(format!("Task {task} does not exist.")))
+}
+
+/// `BulkTransitionGetAvailableTransitions`: per workflow, the transitions every selected issue
+/// in it can take from its current status (the intersection, as Jira offers only common ones).
+async fn available(
+    State(sim): State<JiraSim>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(q): RawQuery,
+) -> JiraResult<Json<Value>> {
+    refuse_connect(&caller)?;
+    let params = Params::parse(q.as_deref());
+    let wanted = params.list("issueIdsOrKeys");
+    if wanted.is_empty() || wanted.len() > MAX_BULK_ISSUES {
+        return Err(JiraError::bad_request(format!(
+            "Between 1 and {MAX_BULK_ISSUES} issues must be given in issueIdsOrKeys."
+        )));
+    }
+    let data = sim.0.data.read();
+    let mut groups: std::collections::BTreeMap<String, (Vec<String>, Option<Vec<String>>, usize)> =
+        std::collections::BTreeMap::new();
+    for w in &wanted {
+        let Some(id) = data.resolve(w) else { continue };
+        let issue = &data.issues[&id];
+        let Some(wf) = sim.workflow_of(&data, id) else {
+            continue;
+        };
+        let here: Vec<String> = JiraSim::available(wf, &issue.status_id)
+            .map(|t| t.id.clone())
+            .collect();
+        let name = format!("{}/{}", sim.project_key(issue.project), issue.type_id);
+        let entry = groups.entry(name).or_insert((vec![], None, 0));
+        entry.0.push(issue.key.clone());
+        entry.2 = entry.2.max(here.len());
+        entry.1 = Some(match entry.1.take() {
+            None => here,
+            Some(common) => common.into_iter().filter(|t| here.contains(t)).collect(),
+        });
+    }
+    let available: Vec<Value> = groups
+        .iter()
+        .filter_map(|(name, (keys, common, widest))| {
+            let wf = sim.0.site.workflows.get(name)?;
+            let common = common.clone().unwrap_or_default();
+            let transitions: Vec<Value> = wf
+                .transitions
+                .iter()
+                .filter(|t| common.contains(&t.id))
+                .map(|t| {
+                    json!({
+                        "transitionId": t.id.parse::<i64>().unwrap_or(0),
+                        "transitionName": t.name,
+                        "to": { "statusId": t.to.parse::<i64>().unwrap_or(0), "statusName": sim.status_json(&t.to)["name"] },
+                    })
+                })
+                .collect();
+            Some(json!({ "issues": keys, "isTransitionsFiltered": common.len() < *widest, "transitions": transitions }))
+        })
+        .collect();
+    Ok(Json(json!({ "availableTransitions": available })))
 }
