@@ -123,6 +123,9 @@ async fn progress(
         .ok_or_else(|| JiraError::not_found(format!("Task {task} does not exist.")))
 }
 
+/// Per workflow: the selected keys, the transitions common to them, the widest single offer.
+type Group = (Vec<String>, Option<Vec<String>>, usize);
+
 /// `BulkTransitionGetAvailableTransitions`: per workflow, the transitions every selected issue
 /// in it can take from its current status (the intersection, as Jira offers only common ones).
 async fn available(
@@ -139,8 +142,7 @@ async fn available(
         )));
     }
     let data = sim.0.data.read();
-    let mut groups: std::collections::BTreeMap<String, (Vec<String>, Option<Vec<String>>, usize)> =
-        std::collections::BTreeMap::new();
+    let mut groups: std::collections::BTreeMap<String, Group> = std::collections::BTreeMap::new();
     for w in &wanted {
         let Some(id) = data.resolve(w) else { continue };
         let issue = &data.issues[&id];
