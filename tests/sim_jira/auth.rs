@@ -129,7 +129,7 @@ async fn responses_carry_the_caller_kind_and_tenant_for_the_request_log() {
         .header("Authorization", format!("Basic {}", base64_pair()))
         .body(axum::body::Body::empty())
         .expect("request");
-    let resp = router(sim).oneshot(req).await.expect("response");
+    let resp = router(sim.clone()).oneshot(req).await.expect("response");
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         resp.extensions().get::<CallerInfo>(),
@@ -137,6 +137,15 @@ async fn responses_carry_the_caller_kind_and_tenant_for_the_request_log() {
             kind: "basic",
             tenant: "jira-sim-client".into()
         })
+    );
+    let anonymous = axum::http::Request::get("/rest/api/3/priority")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let refused = router(sim).oneshot(anonymous).await.expect("response");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused.extensions().get::<CallerInfo>().map(|c| c.kind),
+        Some("anonymous")
     );
 }
 
