@@ -12,7 +12,11 @@ pub mod faults;
 pub mod r#gen;
 /// The Connect host role: signed installs and host pages.
 pub mod host;
+/// The Jira Cloud simulator: REST surface, site file, auth.
+pub mod jira;
 /// Jira and ADO rate limiters.
 pub mod limits;
 /// The request log served at `/_sim/requests`.
 pub mod reqlog;
+/// Whole simulated sites, assembled the same way everywhere.
+pub mod serve;
