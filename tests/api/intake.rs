@@ -17,6 +17,15 @@ const PAT: &str = "ado-test-pat-0123456789";
 
 /// An ADO simulator serving a generated organization; returns its org URL.
 async fn spawn_ado(app: &TestApp, items: usize) -> (String, Dataset, Expected) {
+    spawn_ado_wrapped(app, items, |r| r).await
+}
+
+/// The same, with the router wrapped (rate limits, faults).
+async fn spawn_ado_wrapped(
+    app: &TestApp,
+    items: usize,
+    wrap: impl FnOnce(axum::Router) -> axum::Router,
+) -> (String, Dataset, Expected) {
     let (json, expected) = generate_string(&GenOptions::new(items, 7)).expect("generate");
     let dataset = Dataset::from_json(&json).expect("dataset");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -27,7 +36,7 @@ async fn spawn_ado(app: &TestApp, items: usize) -> (String, Dataset, Expected) {
     let sim = AdoSim::new(dataset, base, AdoSimOptions { pat: PAT.into() });
     let org = sim.org_url().to_owned();
     let served = sim.dataset().clone();
-    app.serve_router(ferry::sim::ado::router(sim), listener);
+    app.serve_router(wrap(ferry::sim::ado::router(sim)), listener);
     (org, served, expected)
 }
 
@@ -310,6 +319,105 @@ async fn another_tenant_cannot_see_or_scan_a_connection() {
         .await
         .expect("json");
     assert_eq!(listed, json!([]));
+}
+
+#[tokio::test]
+async fn a_scan_completes_through_throttling_429_storms_and_5xx() {
+    use ferry::sim::{
+        faults::{Faults, parse_faults},
+        limits::{AdoLimiter, ado_layers, parse_ado_profile},
+        reqlog::RequestLog,
+    };
+    let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
+    let (site, auth) = admin_auth(&app).await;
+    let log = RequestLog::new();
+    let seen = log.clone();
+    let (org, _, expected) = spawn_ado_wrapped(&app, 400, move |router| {
+        let limiter = AdoLimiter::new(parse_ado_profile("ado-services-2026-ci").expect("profile"));
+        let faults =
+            Faults::new(parse_faults("storm429=0.15:400ms,error5xx=0.15,seed=11").expect("faults"));
+        ado_layers(router, Some(limiter), Some(faults), log)
+    })
+    .await;
+    // Connecting retries through the faults too.
+    let r = connect(&app, &auth, &org, PAT).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let connection: Value = app
+        .api(Method::GET, "/api/connections", &auth, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = connection[0]["id"].as_str().expect("id").to_owned();
+    let started = scan_to_end(&app, &auth, &id).await;
+    let catalog_id = started["catalogId"].as_str().expect("catalog");
+    let v = app
+        .store
+        .catalog_volumes(&site.client_key, catalog_id)
+        .await
+        .expect("volumes");
+    assert_eq!(
+        (v.items as usize, v.comments as usize),
+        (expected.items, expected.comments)
+    );
+    let statuses: Vec<u16> = seen.entries().iter().map(|e| e.status).collect();
+    assert!(
+        statuses.contains(&429),
+        "no 429 was served: the test proved nothing"
+    );
+    assert!(
+        statuses.iter().any(|s| *s >= 500),
+        "no 5xx was served: the test proved nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_scope_filter_catalogues_only_what_it_selects() {
+    let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
+    let (site, auth) = admin_auth(&app).await;
+    let (org, _, expected) = spawn_ado(&app, 200).await;
+    let connection: Value = connect(&app, &auth, &org, PAT)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = connection["id"].as_str().expect("id");
+    let body =
+        json!({ "connectionId": id, "project": "Contoso", "scope": { "types": ["Bug", "Epic"] } });
+    let started: Value = app
+        .api(Method::POST, "/api/scans", &auth, Some(body))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let scan_id = started["scan"]["id"].as_str().expect("scan");
+    for _ in 0..600 {
+        let scan: Value = app
+            .api(Method::GET, &format!("/api/scans/{scan_id}"), &auth, None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if scan["status"] == "completed" {
+            break;
+        }
+        assert_ne!(scan["status"], "failed", "{scan}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let catalog_id = started["catalogId"].as_str().expect("catalog");
+    let counts = app
+        .store
+        .catalog_counts(&site.client_key, catalog_id)
+        .await
+        .expect("counts");
+    let mut types: Vec<&str> = counts.iter().map(|c| c.item_type.as_str()).collect();
+    types.dedup();
+    assert_eq!(types, ["Bug", "Epic"]);
+    let total: i64 = counts.iter().map(|c| c.items).sum();
+    assert_eq!(
+        total as usize,
+        expected.by_type["Bug"] + expected.by_type["Epic"]
+    );
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
