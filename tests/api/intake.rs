@@ -372,6 +372,45 @@ async fn a_scan_completes_through_throttling_429_storms_and_5xx() {
 }
 
 #[tokio::test]
+async fn an_ado_server_collection_scans_with_its_own_api_versions() {
+    let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
+    let (site, auth) = admin_auth(&app).await;
+    let (json, expected) = generate_string(&GenOptions::new(60, 3)).expect("generate");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = url::Url::parse(&format!(
+        "http://{}/tfs/DefaultCollection",
+        listener.local_addr().expect("addr")
+    ))
+    .expect("url");
+    let sim = AdoSim::new(
+        Dataset::from_json(&json).expect("dataset"),
+        base,
+        AdoSimOptions { pat: PAT.into() },
+    );
+    let collection = sim.org_url().to_owned();
+    assert!(
+        collection.ends_with("/tfs/DefaultCollection"),
+        "{collection}"
+    );
+    app.serve_router(ferry::sim::ado::router(sim), listener);
+    let r = connect(&app, &auth, &collection, PAT).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let started = scan_to_end(&app, &auth, &id).await;
+    let v = app
+        .store
+        .catalog_volumes(&site.client_key, started["catalogId"].as_str().expect("id"))
+        .await
+        .expect("volumes");
+    assert_eq!(v.items as usize, expected.items);
+}
+
+#[tokio::test]
 async fn a_scope_filter_catalogues_only_what_it_selects() {
     let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
     let (site, auth) = admin_auth(&app).await;

@@ -53,7 +53,8 @@ pub enum AdoError {
 pub enum Flavor {
     /// `https://dev.azure.com/{org}` (and legacy `*.visualstudio.com`).
     Services,
-    /// An on-premises collection, `https://host/tfs/{collection}` or `https://host/{collection}`.
+    /// An on-premises collection, `https://host/tfs/{collection}` or `https://host/{collection}`;
+    /// 6.0 is served by Azure DevOps Server 2020 and later.
     Server,
 }
 
@@ -96,11 +97,12 @@ impl AdoClient {
             .map_err(|e| AdoError::Transport(e.to_string()))?;
         let basic =
             base64::engine::general_purpose::STANDARD.encode(format!(":{}", pat.expose_secret()));
-        let flavor = match host {
-            "dev.azure.com" => Flavor::Services,
-            h if h.ends_with(".visualstudio.com") => Flavor::Services,
-            _ if checked.url.path().trim_matches('/').contains('/') => Flavor::Server,
-            _ => Flavor::Services,
+        // Services lives on these hosts only; anything else is a Server collection, whatever
+        // its path (`/tfs/Coll` before 2019, `/Coll` since), and gets Server's api-versions.
+        let flavor = if host == "dev.azure.com" || host.ends_with(".visualstudio.com") {
+            Flavor::Services
+        } else {
+            Flavor::Server
         };
         Ok(Self {
             base: checked.url.clone(),
@@ -295,5 +297,51 @@ async fn error_from(response: reqwest::Response) -> AdoError {
             .take(80)
             .collect(),
         message: message.chars().take(160).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(url: &str) -> AdoClient {
+        let checked = CheckedUrl {
+            url: Url::parse(url).expect("url"),
+            addrs: vec!["203.0.113.9:443".parse().expect("addr")],
+        };
+        AdoClient::new(&checked, &SecretString::from("pat".to_owned())).expect("client")
+    }
+
+    #[test]
+    fn services_hosts_get_services_versions_and_every_other_host_is_a_server() {
+        assert_eq!(
+            client("https://dev.azure.com/contoso").flavor,
+            Flavor::Services
+        );
+        assert_eq!(
+            client("https://contoso.visualstudio.com").flavor,
+            Flavor::Services
+        );
+        assert_eq!(
+            client("https://tfs.example.com/tfs/DefaultCollection").flavor,
+            Flavor::Server
+        );
+        assert_eq!(
+            client("https://ado.example.com/DefaultCollection").flavor,
+            Flavor::Server
+        );
+        assert_eq!(
+            client("https://ado.example.com/DefaultCollection").api_version(Area::Comments),
+            "6.0-preview.3"
+        );
+        assert_eq!(
+            client("https://dev.azure.com/contoso").url("_apis/projects?$top=1", Area::General),
+            "https://dev.azure.com/contoso/_apis/projects?$top=1&api-version=7.1"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_pat() {
+        assert!(!format!("{:?}", client("https://dev.azure.com/contoso")).contains("Basic"));
     }
 }
