@@ -59,14 +59,17 @@ async fn connect(app: &TestApp, auth: &str, url: &str, pat: &str) -> reqwest::Re
 }
 
 async fn scan_to_end(app: &TestApp, auth: &str, connection: &str) -> Value {
-    let r = app
-        .api(
-            Method::POST,
-            "/api/scans",
-            auth,
-            Some(json!({ "connectionId": connection, "project": "Contoso" })),
-        )
-        .await;
+    scan_scope_to_end(
+        app,
+        auth,
+        json!({ "connectionId": connection, "project": "Contoso" }),
+    )
+    .await
+}
+
+/// Starts a scan with `body` and waits for it to complete; returns the start answer.
+async fn scan_scope_to_end(app: &TestApp, auth: &str, body: Value) -> Value {
+    let r = app.api(Method::POST, "/api/scans", auth, Some(body)).await;
     assert_eq!(r.status(), 202);
     let started: Value = r.json().await.expect("json");
     let scan_id = started["scan"]["id"].as_str().expect("scan id").to_owned();
@@ -423,26 +426,7 @@ async fn a_scope_filter_catalogues_only_what_it_selects() {
     let id = connection["id"].as_str().expect("id");
     let body =
         json!({ "connectionId": id, "project": "Contoso", "scope": { "types": ["Bug", "Epic"] } });
-    let started: Value = app
-        .api(Method::POST, "/api/scans", &auth, Some(body))
-        .await
-        .json()
-        .await
-        .expect("json");
-    let scan_id = started["scan"]["id"].as_str().expect("scan");
-    for _ in 0..600 {
-        let scan: Value = app
-            .api(Method::GET, &format!("/api/scans/{scan_id}"), &auth, None)
-            .await
-            .json()
-            .await
-            .expect("json");
-        if scan["status"] == "completed" {
-            break;
-        }
-        assert_ne!(scan["status"], "failed", "{scan}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let started = scan_scope_to_end(&app, &auth, body).await;
     let catalog_id = started["catalogId"].as_str().expect("catalog");
     let counts = app
         .store
