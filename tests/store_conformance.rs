@@ -268,3 +268,116 @@ async fn a_second_open_of_the_same_database_is_already_migrated() {
         store.ping().await.expect("ping");
     }
 }
+
+#[tokio::test]
+async fn one_scan_per_catalog_at_a_time_even_when_requests_race() {
+    for (store, _dir) in backends().await {
+        let ck = key("scan-race");
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
+        let conn = key("conn");
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let catalog = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+        let attempts = (0..8).map(|_| store.queue_scan(&ck, &catalog.id, "admin"));
+        let results = futures_util::future::join_all(attempts).await;
+        let queued = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(
+            queued,
+            1,
+            "{}: {queued} scans queued at once",
+            store.backend()
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(StoreError::Conflict(_)))),
+            "{}",
+            store.backend()
+        );
+        // A worker claims it, and while it runs no second scan can be queued.
+        let scan = store
+            .claim_scan("w1", 30_000)
+            .await
+            .expect("claim")
+            .expect("a queued scan");
+        assert!(matches!(
+            store.queue_scan(&ck, &catalog.id, "admin").await,
+            Err(StoreError::Conflict(_))
+        ));
+        store.complete_scan(&scan).await.expect("complete");
+        let next = store
+            .queue_scan(&ck, &catalog.id, "admin")
+            .await
+            .expect("a new scan after the first ended");
+        assert_eq!(next.generation, scan.generation + 1);
+    }
+}
+
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_cannot_write() {
+    for (store, _dir) in backends().await {
+        let ck = key("lease");
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
+        let conn = key("conn");
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let catalog = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+        store
+            .queue_scan(&ck, &catalog.id, "admin")
+            .await
+            .expect("queue");
+        let first = store
+            .claim_scan("w1", -1)
+            .await
+            .expect("claim")
+            .expect("scan");
+        // The lease is already expired, so a second worker takes the scan over.
+        let second = store
+            .claim_scan("w2", 30_000)
+            .await
+            .expect("claim")
+            .expect("taken over");
+        assert_eq!(first.id, second.id);
+        assert!(second.lease_token > first.lease_token);
+        let batch = ferry::store::ScanBatch {
+            last_id: 5,
+            ..Default::default()
+        };
+        assert!(
+            matches!(
+                store.write_scan_batch(&first, &batch).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            store.backend()
+        );
+        assert!(matches!(
+            store.complete_scan(&first).await,
+            Err(StoreError::Conflict(_))
+        ));
+        store
+            .write_scan_batch(&second, &batch)
+            .await
+            .expect("the new owner writes");
+        store
+            .complete_scan(&second)
+            .await
+            .expect("the new owner completes");
+    }
+}

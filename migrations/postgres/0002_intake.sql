@@ -45,6 +45,8 @@ create table scans (
     finished_at      bigint
 );
 create index scans_by_status on scans (status, lease_expires_at);
+-- At most one queued or running scan per catalog, enforced by the database itself.
+create unique index scans_one_active on scans (catalog_id) where status in ('queued', 'running');
 
 create table catalog_items (
     client_key       text not null references tenants(client_key) on delete cascade,

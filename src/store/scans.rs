@@ -42,6 +42,10 @@ impl Store {
     }
 
     /// Queues a scan of a catalog; refused while another scan of it is queued or running.
+    ///
+    /// One write-first statement, so SQLite never has to upgrade a read transaction to a write
+    /// (which fails at once when another connection wrote in between); the partial unique index
+    /// `scans_one_active` settles races between concurrent requests on PostgreSQL too.
     pub async fn queue_scan(
         &self,
         client_key: &str,
@@ -50,18 +54,20 @@ impl Store {
     ) -> StoreResult<Scan> {
         let now = now_ms();
         let id = uuid::Uuid::new_v4().to_string();
+        let busy = || StoreError::Conflict("a scan of this project is already under way".into());
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
-            let (active, generation): (i64, i64) = sqlx::query_as(
-                "select coalesce(sum(case when status in ('queued', 'running') then 1 else 0 end), 0), coalesce(max(generation), 0) + 1 \
-                 from scans where catalog_id = $1")
-                .bind(catalog_id).fetch_one(&mut *tx).await?;
-            if active > 0 {
-                return Err(StoreError::Conflict("a scan of this project is already under way".into()));
+            let inserted = sqlx::query(
+                "insert into scans (id, client_key, catalog_id, status, generation, started_by, created_at, updated_at) \
+                 select $1, $2, $3, 'queued', coalesce((select max(generation) from scans where catalog_id = $3), 0) + 1, $4, $5, $5 \
+                 where not exists (select 1 from scans where catalog_id = $3 and status in ('queued', 'running'))")
+                .bind(&id).bind(client_key).bind(catalog_id).bind(actor).bind(now)
+                .execute(&mut *tx).await;
+            match inserted {
+                Ok(r) if r.rows_affected() == 0 => return Err(busy()),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(busy()),
+                other => { other?; }
             }
-            sqlx::query("insert into scans (id, client_key, catalog_id, status, generation, started_by, created_at, updated_at) values ($1, $2, $3, 'queued', $4, $5, $6, $6)")
-                .bind(&id).bind(client_key).bind(catalog_id).bind(generation).bind(actor).bind(now)
-                .execute(&mut *tx).await?;
             sqlx::query(INSERT_AUDIT).bind(client_key).bind(actor).bind("scan.queued")
                 .bind(serde_json::json!({ "scanId": id, "catalogId": catalog_id }).to_string()).bind(now)
                 .execute(&mut *tx).await?;

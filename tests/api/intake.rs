@@ -471,6 +471,7 @@ async fn scan_of_a_large_project_completes_with_bounded_memory() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50_000);
+    ferry::telemetry::init("warn");
     let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
     let (_, auth) = admin_auth(&app).await;
     let (org, dataset, expected) = spawn_ado(&app, items).await;
