@@ -72,7 +72,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<Connection>)> {
     admin(&state, &auth).await?;
     let pat = pat(&body.pat)?;
-    let client = client_for(&state, &body.url, &pat).await?;
+    let client = client_for(&state, &body.url, &pat).await?.interactive();
     verify(&client).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let sealed = state.config.secret_key.seal(
@@ -106,7 +106,12 @@ async fn replace_pat(
     admin(&state, &auth).await?;
     let connection = state.store.connection(&auth.tenant.client_key, &id).await?;
     let pat = pat(&body.pat)?;
-    verify(&client_for(&state, &connection.org_url, &pat).await?).await?;
+    verify(
+        &client_for(&state, &connection.org_url, &pat)
+            .await?
+            .interactive(),
+    )
+    .await?;
     let sealed = state.config.secret_key.seal(
         secrecy::ExposeSecret::expose_secret(&pat).as_bytes(),
         &pat_context(&auth.tenant.client_key, &id),
@@ -142,7 +147,9 @@ async fn projects(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     admin(&state, &auth).await?;
-    let client = stored_client(&state, &auth.tenant.client_key, &id).await?;
+    let client = stored_client(&state, &auth.tenant.client_key, &id)
+        .await?
+        .interactive();
     let projects = verify(&client).await?;
     Ok(Json(json!(
         projects

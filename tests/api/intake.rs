@@ -109,6 +109,7 @@ async fn bad_urls_pats_and_ssrf_targets_are_clear_errors_that_store_nothing() {
         ("http://dev.azure.com/org", PAT, "https"),
         (redirect.as_str(), PAT, "does not answer as Azure DevOps"),
         (org.as_str(), "", "empty or malformed"),
+        ("http://127.0.0.1:9/org", PAT, "unreachable"),
     ];
     for (url, pat, message) in cases {
         let r = connect(&app, &auth, url, pat).await;

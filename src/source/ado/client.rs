@@ -67,6 +67,7 @@ pub struct AdoClient {
     http: reqwest::Client,
     auth: SecretString,
     flavor: Flavor,
+    max_attempts: u32,
 }
 
 impl std::fmt::Debug for AdoClient {
@@ -109,7 +110,15 @@ impl AdoClient {
             http,
             auth: SecretString::from(format!("Basic {basic}")),
             flavor,
+            max_attempts: MAX_ATTEMPTS,
         })
+    }
+
+    /// The same client for a person waiting on an answer (connecting, listing projects): one
+    /// retry instead of a background job's patient backoff, so a dead host fails in seconds.
+    pub fn interactive(mut self) -> Self {
+        self.max_attempts = 2;
+        self
     }
 
     /// The organization or collection URL, as checked by the guard.
@@ -205,13 +214,13 @@ impl AdoClient {
                         return Ok(response);
                     }
                     if !(status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error())
-                        || attempt >= MAX_ATTEMPTS
+                        || attempt >= self.max_attempts
                     {
                         return Err(error_from(response).await);
                     }
                     retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
                 }
-                Err(e) if attempt < MAX_ATTEMPTS && !e.is_builder() => {
+                Err(e) if attempt < self.max_attempts && !e.is_builder() => {
                     tracing::debug!(error = %e.without_url(), attempt, "ADO transport error; retrying");
                     backoff(attempt)
                 }
