@@ -13,15 +13,31 @@ async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
     let mut stores = vec![(sqlite, Some(dir))];
     if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
         stores.push((
-            Store::open(&url)
+            Store::open(&isolated_schema(&url).await)
                 .await
-                .expect("FERRY_TEST_POSTGRES_URL is set but unreachable"),
+                .expect("PostgreSQL store"),
             None,
         ));
     } else {
         eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
     }
     stores
+}
+
+/// A fresh schema for one test, so stories that claim "the oldest queued scan" never see
+/// another test's rows; returns the URL with that schema as its search path.
+async fn isolated_schema(url: &str) -> String {
+    let schema = format!("conformance_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(url)
+        .await
+        .expect("FERRY_TEST_POSTGRES_URL is set but unreachable");
+    sqlx::query(&format!("create schema {schema}"))
+        .execute(&pool)
+        .await
+        .expect("create schema");
+    pool.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
 
 fn record(client_key: &str, secret: &[u8], iat: i64) -> InstallRecord {
