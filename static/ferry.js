@@ -33,17 +33,17 @@
     body.replaceChildren();
     for (const t of await api("GET", "/api/tokens")) {
       const revoke = document.createElement("button");
-      revoke.className = "button"; revoke.textContent = t.revoked_at ? "Revoked" : "Revoke";
-      revoke.disabled = !!t.revoked_at;
+      revoke.className = "button"; revoke.textContent = t.revokedAt ? "Revoked" : "Revoke";
+      revoke.disabled = !!t.revokedAt;
       revoke.onclick = async () => { await api("DELETE", "/api/tokens/" + encodeURIComponent(t.id)); await refresh(); };
-      body.appendChild(row([t.name, when(t.created_at), when(t.last_used_at), revoke]));
+      body.appendChild(row([t.name, when(t.createdAt), when(t.lastUsedAt), revoke]));
     }
   }
   async function loadAudit() {
     const body = document.getElementById("audit-rows");
     if (!body) return;
     body.replaceChildren();
-    for (const e of await api("GET", "/api/audit")) body.appendChild(row([when(e.created_at), e.actor, e.action]));
+    for (const e of await api("GET", "/api/audit")) body.appendChild(row([when(e.createdAt), e.actor, e.action]));
   }
   async function loadConnections() {
     const body = document.getElementById("connection-rows");

@@ -41,6 +41,7 @@ pub struct InstallRecord {
 
 /// An admin-created API token (its hash only; the token is shown once).
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     /// Public id, used to revoke.
     pub id: String,
@@ -61,6 +62,7 @@ pub struct ApiToken {
 
 /// One audit entry: who did what, when. Never content or secrets.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// Monotonic id.
     pub id: i64,

@@ -376,6 +376,21 @@ async fn api_tokens_are_shown_once_work_as_bearer_and_die_when_revoked() {
         .await
         .expect("list");
     assert!(listed.contains(&id) && !listed.contains(&token), "{listed}");
+    let rows: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    let row = rows[0].as_object().expect("a token row");
+    let mut keys: Vec<&str> = row.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "createdAt",
+            "createdBy",
+            "id",
+            "lastUsedAt",
+            "name",
+            "revokedAt"
+        ]
+    );
     // A token cannot mint tokens.
     assert_eq!(
         app.api(
