@@ -149,7 +149,12 @@ async fn installed(
         oauth_client_id: claimed.oauth_client_id,
         token_iat: claims.iat,
     };
-    match state.store.install_tenant(&record).await {
+    let outcome = state.store.install_tenant(&record).await;
+    if outcome.is_ok() {
+        // A (re)installed site starts with no cached answers about its users' rights.
+        state.permissions.forget_tenant(&record.client_key);
+    }
+    match outcome {
         Ok(Installed::New) => tracing::info!(tenant = %record.client_key, "installed"),
         Ok(Installed::Rotated) => {
             tracing::info!(tenant = %record.client_key, "reinstalled; shared secret rotated")
@@ -177,7 +182,10 @@ async fn uninstalled(
         .uninstall_tenant(&claimed.client_key, claims.iat)
         .await
     {
-        Ok(()) => tracing::info!(tenant = %claimed.client_key, "uninstalled; tenant data deleted"),
+        Ok(()) => {
+            state.permissions.forget_tenant(&claimed.client_key);
+            tracing::info!(tenant = %claimed.client_key, "uninstalled; tenant data deleted")
+        }
         Err(StoreError::Conflict(_)) => {
             return Err(AppError::Conflict("an older uninstall was replayed".into()));
         }
