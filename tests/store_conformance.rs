@@ -365,7 +365,7 @@ async fn a_worker_that_lost_its_lease_cannot_write() {
             .expect("scan");
         // The lease is already expired, so a second worker takes the scan over.
         let second = store
-            .claim_scan("w2", 30_000)
+            .claim_scan("w2", -1)
             .await
             .expect("claim")
             .expect("taken over");
@@ -377,7 +377,7 @@ async fn a_worker_that_lost_its_lease_cannot_write() {
         };
         assert!(
             matches!(
-                store.write_scan_batch(&first, &batch).await,
+                store.write_scan_batch(&first, &batch, 30_000).await,
                 Err(StoreError::Conflict(_))
             ),
             "{}",
@@ -388,9 +388,19 @@ async fn a_worker_that_lost_its_lease_cannot_write() {
             Err(StoreError::Conflict(_))
         ));
         store
-            .write_scan_batch(&second, &batch)
+            .write_scan_batch(&second, &batch, 30_000)
             .await
             .expect("the new owner writes");
+        // Writing the batch extended the (already expired) lease, so nobody else can claim it.
+        assert!(
+            store
+                .claim_scan("w3", 30_000)
+                .await
+                .expect("claim")
+                .is_none(),
+            "{}",
+            store.backend()
+        );
         store
             .complete_scan(&second)
             .await

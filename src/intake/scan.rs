@@ -99,7 +99,7 @@ async fn walk(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<bool> {
     let structure = structure(client, project).await?;
-    let total = count(client, project, scope).await?;
+    let total = count(state, scan, client, project, scope).await?;
     state
         .store
         .begin_scan(scan, total, &structure.to_string())
@@ -123,15 +123,22 @@ async fn walk(
                 .context("reading work items")?;
             let mut batch = summarize(&items);
             batch.last_id = *chunk.last().unwrap_or(&last);
-            state.store.write_scan_batch(scan, &batch).await?;
-            state.store.renew_scan_lease(scan, LEASE_MS).await?;
+            state.store.write_scan_batch(scan, &batch, LEASE_MS).await?;
         }
         after = last;
     }
 }
 
 /// Items in scope: a pass over ids only (10,000 per call), so progress has a denominator.
-async fn count(client: &AdoClient, project: &str, scope: &Scope) -> anyhow::Result<i64> {
+/// No batch is written during it, so the lease is renewed after each page: a throttled ADO
+/// can make this pass longer than one lease.
+async fn count(
+    state: &AppState,
+    scan: &Scan,
+    client: &AdoClient,
+    project: &str,
+    scope: &Scope,
+) -> anyhow::Result<i64> {
     let (mut after, mut total) = (0, 0i64);
     loop {
         let ids = client
@@ -143,6 +150,7 @@ async fn count(client: &AdoClient, project: &str, scope: &Scope) -> anyhow::Resu
         };
         total += ids.len() as i64;
         after = last;
+        state.store.renew_scan_lease(scan, LEASE_MS).await?;
     }
 }
 

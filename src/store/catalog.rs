@@ -54,15 +54,21 @@ pub struct FieldUse {
 }
 
 impl Store {
-    /// Writes one batch and moves the checkpoint past it; `Conflict` if the lease was lost.
-    pub async fn write_scan_batch(&self, scan: &Scan, batch: &ScanBatch) -> StoreResult<()> {
+    /// Writes one batch, moves the checkpoint past it and extends the lease by `lease_ms`, all in
+    /// one transaction; `Conflict` if the lease was lost.
+    pub async fn write_scan_batch(
+        &self,
+        scan: &Scan,
+        batch: &ScanBatch,
+        lease_ms: i64,
+    ) -> StoreResult<()> {
         let now = now_ms();
         let n = batch.items.len() as i64;
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
-            let changed = sqlx::query("update scans set items_done = items_done + $3, last_id = $4, updated_at = $5 \
+            let changed = sqlx::query("update scans set items_done = items_done + $3, last_id = $4, updated_at = $5, lease_expires_at = $6 \
                                        where id = $1 and lease_token = $2 and status = 'running'")
-                .bind(&scan.id).bind(scan.lease_token).bind(n).bind(batch.last_id).bind(now)
+                .bind(&scan.id).bind(scan.lease_token).bind(n).bind(batch.last_id).bind(now).bind(now + lease_ms)
                 .execute(&mut *tx).await?.rows_affected();
             if changed == 0 {
                 return Err(StoreError::Conflict("scan lease lost".into()));
