@@ -13,16 +13,22 @@ pub mod config;
 pub mod connect;
 /// AES-256-GCM sealing of secrets at rest.
 pub mod crypto;
+/// The dry run: every item through the transform, nothing written.
+//pub mod dryrun;
 /// The HTTP error type and error policy.
 pub mod error;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.
 pub mod intake;
+/// Mapping: drafts, the transform and HTML→ADF (pure, no I/O).
+pub mod mapping;
 /// Simulators of Azure DevOps and Jira Cloud.
 pub mod sim;
 /// Sources of work items: Azure DevOps.
 pub mod source;
 /// Persistence over SQLite or PostgreSQL.
 pub mod store;
+/// The migration target: Jira Cloud (metadata model, REST client).
+pub mod target;
 /// Tracing setup.
 pub mod telemetry;
 /// HTTP surfaces: pages, JSON API, webhooks, health.

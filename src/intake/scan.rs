@@ -99,6 +99,7 @@ async fn walk(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<bool> {
     let structure = structure(client, project).await?;
+    let enumerated = enumerated(&structure);
     let total = count(state, scan, client, project, scope).await?;
     state
         .store
@@ -121,7 +122,7 @@ async fn walk(
                 .work_items(project, chunk)
                 .await
                 .context("reading work items")?;
-            let mut batch = summarize(&items);
+            let mut batch = summarize(&items, &enumerated);
             batch.last_id = *chunk.last().unwrap_or(&last);
             state.store.write_scan_batch(scan, &batch, LEASE_MS).await?;
         }
@@ -186,6 +187,25 @@ async fn structure(client: &AdoClient, project: &str) -> anyhow::Result<Value> {
         "areas": tree(&areas),
         "iterations": tree(&iterations),
     }))
+}
+
+/// Fields whose values the catalog records: picklists, and the standard enumerated fields.
+fn enumerated(structure: &Value) -> std::collections::HashSet<String> {
+    let mut names: std::collections::HashSet<String> = super::summarize::ENUMERATED
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for f in structure["fields"].as_array().into_iter().flatten() {
+        if f["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("picklist"))
+        {
+            if let Some(r) = f["referenceName"].as_str() {
+                names.insert(r.to_owned());
+            }
+        }
+    }
+    names
 }
 
 fn tree(node: &ClassificationNode) -> Value {

@@ -1,8 +1,10 @@
 //! Reducing fetched work items to catalog metadata. This is the boundary where ticket content
 //! stops: only ids, types, states, paths, revisions and counts leave this function, plus which
-//! fields are filled (names, not values) and the people named in identity fields.
+//! fields are filled (names, not values), the people named in identity fields, and the values
+//! of enumerated fields (picklists such as priority and severity: the process's vocabulary,
+//! which value maps need, not free text).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -11,8 +13,22 @@ use crate::{
     store::{CatalogItem, ScanBatch, SeenIdentity},
 };
 
-/// The catalog batch for `items`.
-pub fn summarize(items: &[WorkItem]) -> ScanBatch {
+/// Standard enumerated fields whose ADO type is not `picklist…` (ADO reports them as strings
+/// or integers), so their values are recorded too.
+pub const ENUMERATED: [&str; 6] = [
+    "Microsoft.VSTS.Common.Priority",
+    "Microsoft.VSTS.Common.Severity",
+    "Microsoft.VSTS.Common.ValueArea",
+    "Microsoft.VSTS.Common.Activity",
+    "Microsoft.VSTS.Common.Risk",
+    "Microsoft.VSTS.Common.Triage",
+];
+
+/// A recorded value is at most this long; longer ones are not vocabulary.
+const MAX_VALUE: usize = 128;
+
+/// The catalog batch for `items`; `enumerated` names the fields whose values are recorded.
+pub fn summarize(items: &[WorkItem], enumerated: &HashSet<String>) -> ScanBatch {
     let mut batch = ScanBatch::default();
     let mut people: HashMap<String, SeenIdentity> = HashMap::new();
     for item in items {
@@ -52,6 +68,16 @@ pub fn summarize(items: &[WorkItem]) -> ScanBatch {
         for (name, value) in &item.fields {
             if is_filled(value) {
                 *batch.fields.entry(name.clone()).or_default() += 1;
+            }
+            if enumerated.contains(name) {
+                let text = match value {
+                    Value::String(s) => s.trim().to_owned(),
+                    Value::Number(n) => n.to_string(),
+                    _ => String::new(),
+                };
+                if !text.is_empty() && text.len() <= MAX_VALUE {
+                    *batch.values.entry((name.clone(), text)).or_default() += 1;
+                }
             }
             if let Some(who) = identity(value) {
                 people
@@ -121,7 +147,7 @@ mod tests {
             "fields": {
                 "System.WorkItemType": "Bug", "System.State": "Active", "System.Title": "SECRET TITLE",
                 "System.Description": "<p>SECRET BODY</p>", "System.AreaPath": "Fab\\Web", "System.CommentCount": 3,
-                "System.Tags": "", "System.AssignedTo": { "id": "u-1", "displayName": "Ann", "uniqueName": "ann@x.com" }
+                "System.Tags": "", "Microsoft.VSTS.Common.Priority": 2, "System.AssignedTo": { "id": "u-1", "displayName": "Ann", "uniqueName": "ann@x.com" }
             },
             "relations": [
                 { "rel": "System.LinkTypes.Hierarchy-Reverse", "url": "https://x/_apis/wit/workItems/41" },
@@ -129,7 +155,8 @@ mod tests {
                 { "rel": "AttachedFile", "url": "https://x/_apis/wit/attachments/g", "attributes": { "resourceSize": 1024, "name": "a.png" } }
             ]
         })).unwrap();
-        let batch = summarize(&[item]);
+        let enumerated: HashSet<String> = ["Microsoft.VSTS.Common.Priority".to_owned()].into();
+        let batch = summarize(&[item], &enumerated);
         let debug = format!("{batch:?}");
         assert!(
             !debug.contains("SECRET"),
@@ -155,5 +182,11 @@ mod tests {
         );
         assert_eq!(batch.identities[0].unique_name, "ann@x.com");
         assert_eq!(batch.last_id, 42);
+        assert_eq!(
+            batch
+                .values
+                .get(&("Microsoft.VSTS.Common.Priority".into(), "2".into())),
+            Some(&1)
+        );
     }
 }

@@ -92,6 +92,11 @@ impl Store {
                              on conflict (catalog_id, field) do update set filled = catalog_fields.filled + excluded.filled")
                     .bind(&scan.client_key).bind(&scan.catalog_id).bind(field).bind(filled).execute(&mut *tx).await?;
             }
+            for ((field, value), items) in &batch.values {
+                sqlx::query("insert into catalog_values (client_key, catalog_id, field, value, items) values ($1, $2, $3, $4, $5) \
+                             on conflict (catalog_id, field, value) do update set items = catalog_values.items + excluded.items")
+                    .bind(&scan.client_key).bind(&scan.catalog_id).bind(field).bind(value).bind(items).execute(&mut *tx).await?;
+            }
             for who in &batch.identities {
                 sqlx::query("insert into catalog_identities (client_key, catalog_id, identity_key, display_name, unique_name, seen) values ($1, $2, $3, $4, $5, $6) \
                              on conflict (catalog_id, identity_key) do update set seen = catalog_identities.seen + excluded.seen")

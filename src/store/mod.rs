@@ -12,6 +12,8 @@
 mod audit;
 mod catalog;
 mod connections;
+mod dry_runs;
+mod mappings;
 mod models;
 mod scans;
 mod tenants;
@@ -27,6 +29,8 @@ use sqlx::{
 };
 
 pub use catalog::{FieldUse, TypeStateCount, Volumes};
+pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem};
+pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
 pub use tenants::Installed;
 

@@ -200,6 +200,8 @@ pub struct ScanBatch {
     pub items: Vec<CatalogItem>,
     /// Field reference name → how many items of the batch fill it.
     pub fields: std::collections::HashMap<String, i64>,
+    /// (enumerated field, value) → items of the batch using it.
+    pub values: std::collections::HashMap<(String, String), i64>,
     /// Identities named in the batch.
     pub identities: Vec<SeenIdentity>,
     /// The highest id of the batch: the new checkpoint.

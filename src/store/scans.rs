@@ -113,7 +113,7 @@ impl Store {
         if changed == 0 { Err(lost()) } else { Ok(()) }
     }
 
-    /// Starts (or restarts from zero) a scan: records the total, and forgets the field and
+    /// Starts (or restarts from zero) a scan: records the total, and forgets the field, value and
     /// identity tallies of earlier scans, which this scan recounts.
     pub async fn begin_scan(
         &self,
@@ -132,6 +132,7 @@ impl Store {
             if scan.last_id == 0 {
                 sqlx::query("delete from catalog_fields where catalog_id = $1").bind(&scan.catalog_id).execute(&mut *tx).await?;
                 sqlx::query("delete from catalog_identities where catalog_id = $1").bind(&scan.catalog_id).execute(&mut *tx).await?;
+                sqlx::query("delete from catalog_values where catalog_id = $1").bind(&scan.catalog_id).execute(&mut *tx).await?;
             }
             sqlx::query("update catalogs set structure = $2, updated_at = $3 where id = $1")
                 .bind(&scan.catalog_id).bind(structure).bind(now).execute(&mut *tx).await?;
