@@ -23,6 +23,8 @@ pub mod sim;
 pub mod source;
 /// Persistence over SQLite or PostgreSQL.
 pub mod store;
+/// The migration target: Jira Cloud (metadata model, REST client).
+pub mod target;
 /// Tracing setup.
 pub mod telemetry;
 /// HTTP surfaces: pages, JSON API, webhooks, health.
