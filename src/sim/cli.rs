@@ -72,6 +72,10 @@ pub enum SimCommand {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+        /// Plant trouble a migration must report (retired Severity values, skip-level and
+        /// outside parents), listed in `_generator.expected.trouble`.
+        #[arg(long)]
+        trouble: bool,
     },
 }
 
@@ -164,9 +168,17 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<()> {
                 .await
                 .context("the Jira simulator stopped")
         }
-        SimCommand::Gen { items, seed, out } => {
+        SimCommand::Gen {
+            items,
+            seed,
+            out,
+            trouble,
+        } => {
             let started = std::time::Instant::now();
-            let options = GenOptions::new(items, seed);
+            let options = GenOptions {
+                trouble,
+                ..GenOptions::new(items, seed)
+            };
             let expected = tokio::task::spawn_blocking(move || {
                 r#gen::generate_to_file(&options, &out).map(|e| (e, out))
             })

@@ -5,5 +5,6 @@ mod helpers;
 mod contract;
 mod examples;
 mod generator;
+mod generator_trouble;
 mod limits;
 mod reading;

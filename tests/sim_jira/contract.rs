@@ -82,6 +82,22 @@ async fn metadata_endpoints_validate_against_their_schemas() {
 }
 
 #[tokio::test]
+async fn the_workflow_scheme_of_a_project_names_each_types_workflow() {
+    let jira = spawn().await;
+    let (status, schemes) = jira
+        .get("/rest/api/3/workflowscheme/project?projectId=10000&projectId=424242")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{schemes}");
+    assert_schema("ContainerOfWorkflowSchemeAssociations", &schemes);
+    let values = schemes["values"].as_array().expect("values");
+    assert_eq!(values.len(), 1, "unknown projects are ignored");
+    let mappings = &values[0]["workflowScheme"]["issueTypeMappings"];
+    assert_eq!(mappings["10005"], "SCRUM/10005");
+    let (status, _) = jira.get("/rest/api/3/workflowscheme/project").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn users_and_permissions_validate_and_hide_absent_emails() {
     let jira = spawn().await;
     let (_, users) = jira.get("/rest/api/3/user/search?query=donald").await;

@@ -11,3 +11,4 @@ mod helpers;
 mod issues;
 mod limits;
 mod search;
+mod target;

@@ -13,6 +13,7 @@ use super::plan::{Attachment, ItemPlan, Kind, LINK_KINDS, Person, Plan};
 use super::process::{ENVIRONMENTS, PLATFORMS, TYPES};
 use super::rng;
 use super::text;
+use super::trouble::RETIRED_SEVERITY;
 
 /// Purposes of the per-item streams.
 const CONTENT: u64 = 2;
@@ -81,11 +82,14 @@ impl<'a> Env<'a> {
                     item_url(p),
                     "Parent",
                 ));
-                relations[p as usize - 1].push(rel(
-                    "System.LinkTypes.Hierarchy-Forward",
-                    item_url(i.id),
-                    "Child",
-                ));
+                // A parent outside the project (planted trouble) has no item here to list it.
+                if let Some(parent) = relations.get_mut((p as usize).wrapping_sub(1)) {
+                    parent.push(rel(
+                        "System.LinkTypes.Hierarchy-Forward",
+                        item_url(i.id),
+                        "Child",
+                    ));
+                }
             }
         }
         for (a, b, k) in &plan.links {
@@ -202,9 +206,12 @@ impl<'a> Env<'a> {
                 "Microsoft.VSTS.TCM.SystemInfo".into(),
                 json!("<div>Browser: Edge 120, OS: Windows 11</div>"),
             );
+            // Drawn even when overridden, so planting trouble shifts no later value.
+            let drawn = ["1 - Critical", "2 - High", "3 - Medium", "4 - Low"][r.gen_range(0..4)];
+            let retired = self.plan.retired_severity.binary_search(&item.id).is_ok();
             f.insert(
                 "Microsoft.VSTS.Common.Severity".into(),
-                json!(["1 - Critical", "2 - High", "3 - Medium", "4 - Low"][r.gen_range(0..4)]),
+                json!(if retired { RETIRED_SEVERITY } else { drawn }),
             );
         } else {
             f.insert("System.Description".into(), json!(body));

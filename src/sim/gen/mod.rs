@@ -12,11 +12,13 @@ mod plan;
 mod process;
 mod rng;
 mod text;
+mod trouble;
 mod write;
 
 pub use plan::{
-    LARGE_ATTACHMENT, MAX_ATTACHMENT, RESOLVABLE_DOMAIN, UNRESOLVABLE_DOMAIN, type_counts,
+    LARGE_ATTACHMENT, MAX_ATTACHMENT, Person, RESOLVABLE_DOMAIN, UNRESOLVABLE_DOMAIN, type_counts,
 };
+pub use trouble::{OUTSIDE_BASE, RETIRED_SEVERITY};
 pub use write::{Expected, generate_to_file, write_dataset};
 
 /// What to generate.
@@ -29,6 +31,10 @@ pub struct GenOptions {
     /// The day (days since 1970-01-01) the dataset treats as today: the active sprint holds
     /// it. Fixed by default so output does not depend on the clock.
     pub today: i64,
+    /// Whether to plant trouble (retired values, skip-level and outside parents; see
+    /// `docs/sim-ado.md`). Off by default: the hierarchy of a dataset without trouble is clean,
+    /// which the proportion tests and benchmarks rely on.
+    pub trouble: bool,
 }
 
 impl GenOptions {
@@ -38,6 +44,15 @@ impl GenOptions {
             items,
             seed,
             today: calendar::days_from_civil(2026, 11, 23),
+            trouble: false,
+        }
+    }
+
+    /// The same options with trouble planted.
+    pub fn with_trouble(self) -> Self {
+        Self {
+            trouble: true,
+            ..self
         }
     }
 }
@@ -46,6 +61,12 @@ impl GenOptions {
 pub const BASE_URL: &str = "https://dev.azure.com/contoso";
 /// The generated project's name.
 pub const PROJECT: &str = "Contoso";
+
+/// The dataset's people, exactly as the dataset lists them (the plan without any text), so a
+/// simulated Jira site can be given accounts for them (`Site::with_people`).
+pub fn people(options: &GenOptions) -> Vec<Person> {
+    plan::plan(options.items, options.seed, options.today).people
+}
 
 /// Generates a dataset into memory (for tests and small sizes).
 pub fn generate_string(options: &GenOptions) -> anyhow::Result<(String, Expected)> {

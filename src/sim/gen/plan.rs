@@ -152,6 +152,8 @@ pub struct Plan {
     pub artifact_links: Vec<u64>,
     /// Attachments, grouped by item in id order.
     pub attachments: Vec<Attachment>,
+    /// Bugs carrying a retired Severity value, ascending (planted trouble; see `trouble.rs`).
+    pub retired_severity: Vec<u64>,
 }
 
 fn scale(n: usize, at_m: usize) -> usize {
@@ -322,6 +324,7 @@ pub fn plan(n: usize, seed: u64, anchor: i64) -> Plan {
         hyperlinks,
         artifact_links,
         attachments,
+        retired_severity: Vec::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use super::calendar::{self, timestamp};
 use super::emit::{Env, identity_ref};
 use super::plan::{self, Kind, LINK_KINDS, Plan};
 use super::process::{self, TYPES};
-use super::{BASE_URL, GenOptions, PROJECT, rng};
+use super::{BASE_URL, GenOptions, PROJECT, rng, trouble};
 
 /// The exact counts of a generated dataset, written as `_generator.expected`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +66,10 @@ pub struct Expected {
     pub transitions: usize,
     /// Updates (revisions) over all items.
     pub updates: usize,
+    /// Planted trouble (`GenOptions::trouble`): kind → affected item ids, ascending. Every kind
+    /// is present, empty when no trouble was planted; `docs/sim-ado.md` describes them.
+    #[serde(default)]
+    pub trouble: BTreeMap<String, Vec<u64>>,
 }
 
 /// Generates a dataset into `path` (buffered), returning its counts.
@@ -85,8 +89,16 @@ fn put(out: &mut dyn Write, v: &Value) -> anyhow::Result<()> {
 /// Generates a dataset and writes it to `out`.
 pub fn write_dataset(options: &GenOptions, mut out: impl Write) -> anyhow::Result<Expected> {
     let out: &mut dyn Write = &mut out;
-    let plan = plan::plan(options.items, options.seed, options.today);
-    let expected = expected(&plan);
+    let mut plan = plan::plan(options.items, options.seed, options.today);
+    let trouble = if options.trouble {
+        trouble::plant(&mut plan, options.seed)
+    } else {
+        trouble::none()
+    };
+    let expected = Expected {
+        trouble,
+        ..expected(&plan)
+    };
     let mut r = rng::derived(options.seed, 0, 9);
     let project_id = rng::guid(&mut r);
     let env = Env::new(&plan, options.seed, BASE_URL, (PROJECT, &project_id));
@@ -209,6 +221,7 @@ fn expected(plan: &Plan) -> Expected {
         items_in_sprints: items.iter().filter(|i| i.sprint.is_some()).count(),
         transitions: items.iter().map(|i| i.state as usize).sum(),
         updates: items.iter().map(|i| i.revs as usize).sum(),
+        trouble: BTreeMap::new(),
     }
 }
 

@@ -24,6 +24,7 @@ mod meta;
 mod params;
 mod properties;
 mod render;
+mod schemes;
 mod search;
 mod site;
 mod store;
@@ -194,6 +195,7 @@ pub fn router(sim: JiraSim) -> Router {
         .merge(attachments::router(attach_limit))
         .merge(agile::router())
         .merge(meta::router())
+        .merge(schemes::router())
         .merge(users::router())
         .merge(search::router())
         .merge(bulk::router())

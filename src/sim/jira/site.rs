@@ -162,6 +162,36 @@ impl Site {
         Ok(())
     }
 
+    /// The same site with an active account for each `(display name, e-mail)`, with accountIds
+    /// `712020:p1`, `712020:p2`, … in the order given; e-mails the site already has are skipped,
+    /// so e-mail stays a unique key. For giving a site the people of a generated dataset
+    /// (`ferry::sim::gen::people`, the resolvable ones), so identity mapping has someone to find.
+    pub fn with_people(mut self, people: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut known: std::collections::HashSet<String> = self
+            .users
+            .iter()
+            .filter_map(|u| u["emailAddress"].as_str().map(str::to_lowercase))
+            .collect();
+        let base = self.base_url.trim_end_matches('/').to_owned();
+        for (n, (name, email)) in people.into_iter().enumerate() {
+            if !known.insert(email.to_lowercase()) {
+                continue;
+            }
+            let id = format!("712020:p{}", n + 1);
+            self.users.push(serde_json::json!({
+                "self": format!("{base}/rest/api/3/user?accountId={id}"),
+                "accountId": id,
+                "accountType": "atlassian",
+                "emailAddress": email,
+                "displayName": name,
+                "active": true,
+                "timeZone": "Etc/UTC",
+                "avatarUrls": { "48x48": format!("https://avatar.example/{id}/48") },
+            }));
+        }
+        self
+    }
+
     /// The same site with every occurrence of its old base URL replaced by `base`.
     pub(super) fn rebased(&self, base: &str) -> Self {
         let old = self.base_url.trim_end_matches('/');
@@ -222,6 +252,23 @@ mod tests {
         levels.dedup();
         assert_eq!(levels, vec![-1, 0, 1, 2]);
         assert!(site.users.len() >= 10);
+    }
+
+    #[test]
+    fn with_people_adds_active_accounts_and_skips_known_emails() {
+        let before = Site::default_scrum().users.len();
+        let site = Site::default_scrum().with_people([
+            ("Pat Doe".to_owned(), "pat.doe0@contoso.com".to_owned()),
+            ("Ada Again".to_owned(), "ADA.ADMIN@acme.example".to_owned()),
+            ("Lee Roe".to_owned(), "lee.roe1@contoso.com".to_owned()),
+        ]);
+        assert_eq!(site.users.len(), before + 2);
+        let added = &site.users[before..];
+        assert_eq!(added[0]["accountId"], "712020:p1");
+        assert_eq!(added[1]["accountId"], "712020:p3");
+        assert!(added.iter().all(|u| u["active"] == true));
+        assert_eq!(added[1]["emailAddress"], "lee.roe1@contoso.com");
+        assert!(Site::from_json(&serde_json::to_string(&site).expect("json")).is_ok());
     }
 
     #[test]

@@ -105,7 +105,6 @@ async fn search(State(sim): State<JiraSim>, RawQuery(q): RawQuery) -> JiraResult
         .site
         .users
         .iter()
-        .take(1000)
         .filter(|u| {
             let email = u["emailAddress"].as_str().unwrap_or("").to_lowercase();
             let name = u["displayName"].as_str().unwrap_or("").to_lowercase();
@@ -114,6 +113,8 @@ async fn search(State(sim): State<JiraSim>, RawQuery(q): RawQuery) -> JiraResult
                     email.starts_with(q.as_str()) || email == *q || name.contains(q.as_str())
                 })
         })
+        // Jira returns at most 1,000 matches (not: searches only the first 1,000 users).
+        .take(1000)
         .skip(start)
         .take(max)
         .map(|u| sim.public_user(u))

@@ -1,0 +1,3 @@
+//! The migration target: Jira Cloud.
+
+pub mod jira;
