@@ -17,6 +17,8 @@ pub mod crypto;
 pub mod error;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.
 pub mod intake;
+/// Pure mapping from ADO to Jira shapes (HTML→ADF first); no I/O.
+pub mod mapping;
 /// Simulators of Azure DevOps and Jira Cloud.
 pub mod sim;
 /// Sources of work items: Azure DevOps.

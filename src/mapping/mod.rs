@@ -1,0 +1,3 @@
+//! Pure mapping logic: drafts, the transform and HTML→ADF; no I/O.
+
+pub mod adf;
