@@ -63,6 +63,7 @@ mod convert;
 mod depth;
 mod dom;
 mod run;
+mod split;
 mod tags;
 mod text;
 
@@ -71,6 +72,7 @@ mod tests;
 
 use serde_json::Value;
 
+pub use split::split_doc;
 pub use text::html_text;
 
 /// The most characters Jira Cloud accepts in a description or comment body.

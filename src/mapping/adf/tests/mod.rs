@@ -1,5 +1,6 @@
 //! Tests of the HTML→ADF conversion: exact output per construct, the properties every input
-//! must have (schema-valid, text kept, no panic, bounded depth) and a generated workload.
+//! must have (schema-valid, text kept, no panic, bounded depth), a generated workload, and
+//! splitting.
 //!
 //! Every conversion in these tests goes through [`check`], which validates against the
 //! official schema and compares the text of the output with the text of the input.
@@ -7,6 +8,7 @@
 mod blocks;
 mod inline;
 mod props;
+mod split;
 mod workload;
 
 use std::sync::OnceLock;
