@@ -1,5 +1,6 @@
 //! Pure mapping logic: drafts, the transform and HTML→ADF; no I/O.
 
+pub mod adf;
 pub mod draft;
 pub mod fields;
 #[cfg(test)]
