@@ -39,6 +39,8 @@ pub struct App {
     pub descriptor: serde_json::Value,
     /// Wakes idle scan workers when a scan is queued (they also poll).
     pub scan_wakeup: tokio::sync::Notify,
+    /// Wakes the dry-run workers when a dry run is queued.
+    pub dry_run_wakeup: tokio::sync::Notify,
 }
 
 impl App {
@@ -67,6 +69,7 @@ impl AppState {
             host,
             descriptor,
             scan_wakeup: tokio::sync::Notify::new(),
+            dry_run_wakeup: tokio::sync::Notify::new(),
             config,
             store,
         })))
@@ -134,17 +137,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the background workers (catalog scans) of this process; they stop on `shutdown`.
+/// Starts the background workers (catalog scans, dry runs) of this process; they stop on `shutdown`.
 pub fn spawn_workers(
     state: &AppState,
     shutdown: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
-    vec![tokio::spawn(crate::intake::scan::worker(
-        state.clone(),
-        owner,
-        shutdown.clone(),
-    ))]
+    vec![
+        tokio::spawn(crate::intake::scan::worker(
+            state.clone(),
+            owner.clone(),
+            shutdown.clone(),
+        )),
+        tokio::spawn(crate::dryrun::worker(
+            state.clone(),
+            owner,
+            shutdown.clone(),
+        )),
+    ]
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

@@ -14,7 +14,7 @@ pub mod connect;
 /// AES-256-GCM sealing of secrets at rest.
 pub mod crypto;
 /// The dry run: every item through the transform, nothing written.
-//pub mod dryrun;
+pub mod dryrun;
 /// The HTTP error type and error policy.
 pub mod error;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.

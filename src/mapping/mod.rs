@@ -3,9 +3,13 @@
 pub mod adf;
 pub mod draft;
 pub mod fields;
-#[cfg(test)]
-pub(crate) mod fixture;
 pub mod known;
 pub mod model;
 pub mod problem;
 pub mod source;
+pub mod transform;
+pub mod validate;
+pub mod values;
+
+#[cfg(test)]
+pub(crate) mod fixture;

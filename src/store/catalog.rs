@@ -184,6 +184,17 @@ impl Store {
             .bind(client_key).bind(catalog_id).fetch_all(p).await)?)
     }
 
+    /// Every item's id and type: the scope of a dry run or a run.
+    pub async fn catalog_item_types(
+        &self,
+        client_key: &str,
+        catalog_id: &str,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        Ok(dispatch!(self, p => sqlx::query_as::<_, (i64, String)>(
+            "select ado_id, item_type from catalog_items where client_key = $1 and catalog_id = $2 order by ado_id")
+            .bind(client_key).bind(catalog_id).fetch_all(p).await)?)
+    }
+
     /// Identities seen, most frequent first.
     pub async fn catalog_identities(
         &self,

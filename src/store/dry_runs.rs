@@ -54,8 +54,21 @@ pub struct DryItem {
     pub jira_type: Option<String>,
     /// `create`, `skip` or `fail`.
     pub outcome: &'static str,
-    /// (code, severity, field, detail).
-    pub problems: Vec<(&'static str, &'static str, Option<String>, Option<String>)>,
+    /// Its problems.
+    pub problems: Vec<ProblemRow>,
+}
+
+/// One stored problem of an item.
+#[derive(Debug, Clone)]
+pub struct ProblemRow {
+    /// Problem code.
+    pub code: &'static str,
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+    /// The field concerned.
+    pub field: Option<String>,
+    /// A value, a name or a number; never free text.
+    pub detail: Option<String>,
 }
 
 /// Items per (type, outcome).
@@ -200,25 +213,51 @@ impl Store {
             if !items.is_empty() {
                 let mut q = sqlx::QueryBuilder::new("insert into dry_run_items (client_key, dry_run_id, ado_id, item_type, jira_type, outcome, warnings) ");
                 q.push_values(items, |mut b, i| {
-                    let warnings = i.problems.iter().filter(|p| p.1 == "warning").count() as i64;
+                    let warnings = i.problems.iter().filter(|p| p.severity == "warning").count() as i64;
                     b.push_bind(&run.client_key).push_bind(&run.id).push_bind(i.ado_id).push_bind(&i.item_type)
                         .push_bind(&i.jira_type).push_bind(i.outcome).push_bind(warnings);
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            let problems: Vec<(i64, &(&str, &str, Option<String>, Option<String>))> =
+            let problems: Vec<(i64, &ProblemRow)> =
                 items.iter().flat_map(|i| i.problems.iter().map(move |p| (i.ado_id, p))).collect();
             for chunk in problems.chunks(500) {
                 let mut q = sqlx::QueryBuilder::new("insert into dry_run_problems (client_key, dry_run_id, ado_id, code, severity, field, detail) ");
-                q.push_values(chunk, |mut b, (id, (code, sev, field, detail))| {
-                    b.push_bind(&run.client_key).push_bind(&run.id).push_bind(*id).push_bind(*code).push_bind(*sev)
-                        .push_bind(field.as_deref()).push_bind(detail.as_deref());
+                q.push_values(chunk, |mut b, (id, p)| {
+                    b.push_bind(&run.client_key).push_bind(&run.id).push_bind(*id).push_bind(p.code).push_bind(p.severity)
+                        .push_bind(p.field.as_deref()).push_bind(p.detail.as_deref());
                 });
                 q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// Completes a dry run. Items created under a parent that fails are found now that every
+    /// outcome is known (a parent may come after its child in id order) and get a warning.
+    pub async fn complete_dry_run(&self, run: &DryRun, catalog_id: &str) -> StoreResult<()> {
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("delete from dry_run_problems where dry_run_id = $1 and code = 'parent_fails'")
+                .bind(&run.id).execute(&mut *tx).await?;
+            sqlx::query(
+                "insert into dry_run_problems (client_key, dry_run_id, ado_id, code, severity, field, detail) \
+                 select c.client_key, $1, c.ado_id, 'parent_fails', 'warning', null, cast(c.parent_id as text) \
+                 from catalog_items c \
+                 join dry_run_items child on child.dry_run_id = $1 and child.ado_id = c.ado_id and child.outcome = 'create' \
+                 join dry_run_items parent on parent.dry_run_id = $1 and parent.ado_id = c.parent_id and parent.outcome = 'fail' \
+                 where c.catalog_id = $2")
+                .bind(&run.id).bind(catalog_id).execute(&mut *tx).await?;
+            sqlx::query(
+                "update dry_run_items set warnings = (select count(*) from dry_run_problems p \
+                   where p.dry_run_id = dry_run_items.dry_run_id and p.ado_id = dry_run_items.ado_id and p.severity = 'warning') \
+                 where dry_run_id = $1")
+                .bind(&run.id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        self.finish_dry_run(run, None).await
     }
 
     /// Ends a dry run, completed or failed with Ferry's own words.

@@ -29,7 +29,7 @@ use sqlx::{
 };
 
 pub use catalog::{FieldUse, TypeStateCount, Volumes};
-pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem};
+pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, ProblemRow};
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
 pub use tenants::Installed;

@@ -3,6 +3,7 @@
 mod api;
 mod health;
 mod intake;
+mod mapping;
 mod pages;
 pub mod security;
 mod webhooks;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         // ---- JSON API --------------------------------------------------------------------
         .merge(api::router())
         .merge(intake::router())
+        .merge(mapping::router())
         // ---- webhooks from Jira --------------------------------------------------------
         .merge(webhooks::router())
         // ---- operations -------------------------------------------------------------

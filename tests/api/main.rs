@@ -8,4 +8,5 @@ mod helpers;
 mod hygiene;
 mod intake;
 mod lifecycle;
+mod mapping;
 mod tenancy;

@@ -28,12 +28,14 @@ pub async fn resolve_users(
     client: &JiraClient,
     identities: &[(String, String, String)],
 ) -> anyhow::Result<HashMap<String, Option<JiraUser>>> {
-    futures_util::stream::iter(identities)
+    // Owned items: a closure over borrowed tuples makes a future whose lifetime is not general
+    // enough for `Send` callers such as axum handlers.
+    futures_util::stream::iter(identities.iter().cloned())
         .map(|(key, display, email)| async move {
-            let user = resolve_one(client, display, email)
+            let user = resolve_one(client, &display, &email)
                 .await
                 .with_context(|| format!("resolving identity {key}"))?;
-            anyhow::Ok((key.clone(), user))
+            anyhow::Ok((key, user))
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect()
