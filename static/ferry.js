@@ -95,6 +95,7 @@
     counts.replaceChildren();
     for (const n of c.counts) counts.appendChild(row([n.itemType, n.state, n.items]));
     document.getElementById("catalog").hidden = false;
+    document.dispatchEvent(new CustomEvent("ferry:catalog", { detail: { id } }));
     if (window.AP && AP.resize) AP.resize();
   }
   const connectionForm = document.getElementById("connection-form");
@@ -115,5 +116,6 @@
     once.textContent = "Copy this token now; it will not be shown again: " + created.token;
     once.hidden = false; form.reset(); await refresh();
   });
+  window.ferry = { api, row, when };
   refresh().catch((e) => console.error("ferry:", e.message));
 })();

@@ -407,3 +407,197 @@ async fn a_worker_that_lost_its_lease_cannot_write() {
             .expect("the new owner completes");
     }
 }
+
+#[tokio::test]
+async fn mappings_version_every_change_and_dry_runs_are_fenced_and_counted() {
+    use ferry::store::{DryItem, ProblemRow};
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        let ck = key("mapping");
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
+        let conn = key("conn");
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let catalog = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+        let m = store
+            .save_draft(&ck, &catalog.id, "FAB", "{\"v\":1}", "{}", "admin")
+            .await
+            .expect("draft");
+        assert_eq!((m.version, m.status.as_str()), (1, "draft"), "{b}");
+        let m = store
+            .approve_mapping(&ck, &m.id, 1, "admin")
+            .await
+            .expect("approve");
+        assert_eq!(
+            (m.status.as_str(), m.approved_version),
+            ("approved", Some(1)),
+            "{b}"
+        );
+        assert!(
+            matches!(
+                store.edit_mapping(&ck, &m.id, 0, "{}", "admin").await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}: stale edit"
+        );
+        let m = store
+            .edit_mapping(&ck, &m.id, 1, "{\"v\":2}", "admin")
+            .await
+            .expect("edit");
+        assert_eq!(
+            (m.version, m.status.as_str(), m.approved_version),
+            (2, "draft", None),
+            "{b}"
+        );
+        assert_eq!(
+            store.mapping_version(&ck, &m.id, 1).await.expect("v1"),
+            "{\"v\":1}"
+        );
+        let again = store
+            .save_draft(&ck, &catalog.id, "FAB", "{\"v\":3}", "{}", "admin")
+            .await
+            .expect("redraft");
+        assert_eq!(
+            (again.id.as_str(), again.version),
+            (m.id.as_str(), 3),
+            "{b}: a redraft is the next version"
+        );
+        assert!(
+            matches!(
+                store.approve_mapping("other", &m.id, 3, "x").await,
+                Err(StoreError::NotFound)
+            ),
+            "{b}"
+        );
+
+        let run = store
+            .queue_dry_run(&ck, &m.id, 3, "admin")
+            .await
+            .expect("queue");
+        assert!(
+            matches!(
+                store.queue_dry_run(&ck, &m.id, 3, "admin").await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}"
+        );
+        let first = store
+            .claim_dry_run("w1", -1)
+            .await
+            .expect("claim")
+            .expect("run");
+        let second = store
+            .claim_dry_run("w2", 30_000)
+            .await
+            .expect("claim")
+            .expect("taken over");
+        assert_eq!(first.id, run.id);
+        store.begin_dry_run(&second, 3).await.expect("begin");
+        let item = |id: i64, outcome: &'static str, problems: Vec<ProblemRow>| DryItem {
+            ado_id: id,
+            item_type: "Bug".into(),
+            jira_type: Some("1".into()),
+            outcome,
+            problems,
+        };
+        let bad = || ProblemRow {
+            code: "value_not_allowed",
+            severity: "error",
+            field: Some("Severity".into()),
+            detail: Some("5 - Cosmetic".into()),
+        };
+        let warn = || ProblemRow {
+            code: "unmapped_user",
+            severity: "warning",
+            field: None,
+            detail: Some("Bob".into()),
+        };
+        assert!(
+            matches!(
+                store
+                    .write_dry_run_batch(&first, &[item(1, "fail", vec![bad()])], 1, 30_000)
+                    .await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}: a stale worker cannot write"
+        );
+        store
+            .write_dry_run_batch(
+                &second,
+                &[
+                    item(1, "fail", vec![bad()]),
+                    item(2, "create", vec![warn(), warn()]),
+                ],
+                2,
+                30_000,
+            )
+            .await
+            .expect("batch");
+        store
+            .write_dry_run_batch(&second, &[item(3, "create", vec![])], 3, 30_000)
+            .await
+            .expect("batch");
+        store
+            .complete_dry_run(&second, &catalog.id)
+            .await
+            .expect("complete");
+        let done = store.dry_run(&ck, &run.id).await.expect("run");
+        assert_eq!(
+            (done.status.as_str(), done.items_done, done.last_id),
+            ("completed", 3, 3),
+            "{b}"
+        );
+        let outcomes = store
+            .dry_run_outcomes(&ck, &run.id)
+            .await
+            .expect("outcomes");
+        let count = |o: &str| {
+            outcomes
+                .iter()
+                .find(|c| c.outcome == o)
+                .map(|c| (c.items, c.warned))
+        };
+        assert_eq!(
+            (count("create"), count("fail")),
+            (Some((2, 1)), Some((1, 0))),
+            "{b}"
+        );
+        let problems = store
+            .dry_run_problem_counts(&ck, &run.id)
+            .await
+            .expect("problems");
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| (p.code.as_str(), p.items))
+                .collect::<Vec<_>>(),
+            [("value_not_allowed", 1), ("unmapped_user", 1)],
+            "{b}"
+        );
+        let items = store
+            .dry_run_problem_items(&ck, &run.id, "value_not_allowed", 0, 10)
+            .await
+            .expect("items");
+        assert_eq!(
+            (items[0].ado_id, items[0].detail.as_deref()),
+            (1, Some("5 - Cosmetic")),
+            "{b}"
+        );
+        assert!(
+            store
+                .dry_run_problem_items("other", &run.id, "value_not_allowed", 0, 10)
+                .await
+                .expect("items")
+                .is_empty(),
+            "{b}"
+        );
+    }
+}

@@ -37,6 +37,15 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .route(
+            "/static/mapping.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../../static/mapping.js"),
+                )
+            }),
+        )
+        .route(
             "/static/ferry.js",
             get(|| async {
                 (

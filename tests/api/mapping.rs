@@ -565,3 +565,57 @@ async fn edits_need_the_current_version_are_checked_against_jira_and_take_the_ap
         .await;
     assert_eq!(r.status(), 404);
 }
+
+/// The dry run's speed on a large project (workload M by default): run with
+/// `FERRY_DRY_RUN_ITEMS=10000 cargo test --release --test api -- --ignored --nocapture dry_run_of_a_large`.
+/// It checks the planted trouble too, so a fast wrong answer does not count.
+#[tokio::test]
+#[ignore = "a measurement, run on demand (BENCHMARKS.md)"]
+async fn dry_run_of_a_large_project_measured() {
+    let n: usize = std::env::var("FERRY_DRY_RUN_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let w = world(n).await;
+    let m = draft(&w).await;
+    let id = m["id"].as_str().expect("id");
+    let started = std::time::Instant::now();
+    let run: Value = w
+        .app
+        .api(
+            Method::POST,
+            &format!("/api/mappings/{id}/dry-runs"),
+            &w.auth,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let run_id = run["id"].as_str().expect("id");
+    let result = wait_for(
+        &w.app,
+        &w.auth,
+        &format!("/api/dry-runs/{run_id}"),
+        "/dryRun/status",
+    )
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "dry run of {n} items: {secs:.1} s, {:.0} items/s; totals {}",
+        n as f64 / secs,
+        result["totals"]
+    );
+    assert_eq!(
+        problem_ids(&w, run_id, "value_not_allowed").await,
+        trouble(&w.dataset, "retired_severity")
+    );
+    assert_eq!(
+        problem_ids(&w, run_id, "type_fallback").await,
+        trouble(&w.dataset, "skip_level_parent")
+    );
+    assert_eq!(
+        problem_ids(&w, run_id, "parent_outside").await,
+        trouble(&w.dataset, "outside_parent")
+    );
+}
