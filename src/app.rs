@@ -41,6 +41,8 @@ pub struct App {
     pub scan_wakeup: tokio::sync::Notify,
     /// Wakes the dry-run workers when a dry run is queued.
     pub dry_run_wakeup: tokio::sync::Notify,
+    /// Wakes the run workers when a run is queued or resumed.
+    pub run_wakeup: tokio::sync::Notify,
 }
 
 impl App {
@@ -70,6 +72,7 @@ impl AppState {
             descriptor,
             scan_wakeup: tokio::sync::Notify::new(),
             dry_run_wakeup: tokio::sync::Notify::new(),
+            run_wakeup: tokio::sync::Notify::new(),
             config,
             store,
         })))
@@ -137,7 +140,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the background workers (catalog scans, dry runs) of this process; they stop on `shutdown`.
+/// Starts the background workers (catalog scans, dry runs, runs) of this process; they stop on `shutdown`.
 pub fn spawn_workers(
     state: &AppState,
     shutdown: &CancellationToken,
@@ -150,6 +153,11 @@ pub fn spawn_workers(
             shutdown.clone(),
         )),
         tokio::spawn(crate::dryrun::worker(
+            state.clone(),
+            owner.clone(),
+            shutdown.clone(),
+        )),
+        tokio::spawn(crate::engine::worker(
             state.clone(),
             owner,
             shutdown.clone(),

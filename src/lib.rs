@@ -15,6 +15,8 @@ pub mod connect;
 pub mod crypto;
 /// The dry run: every item through the transform, nothing written.
 pub mod dryrun;
+/// The run engine: claimed runs, phases, checkpoints.
+pub mod engine;
 /// The HTTP error type and error policy.
 pub mod error;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.

@@ -15,6 +15,7 @@ mod connections;
 mod dry_runs;
 mod mappings;
 mod models;
+mod runs;
 mod scans;
 mod tenants;
 mod tokens;
@@ -32,6 +33,7 @@ pub use catalog::{FieldUse, TypeStateCount, Volumes};
 pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, ProblemRow};
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
+pub use runs::{ItemOutcome, Run, RunItem, StateCount};
 pub use tenants::Installed;
 
 /// Store failures that callers distinguish.

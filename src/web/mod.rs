@@ -5,6 +5,7 @@ mod health;
 mod intake;
 mod mapping;
 mod pages;
+mod runs;
 pub mod security;
 mod webhooks;
 
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(intake::router())
         .merge(mapping::router())
+        .merge(runs::router())
         // ---- webhooks from Jira --------------------------------------------------------
         .merge(webhooks::router())
         // ---- operations -------------------------------------------------------------

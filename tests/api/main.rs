@@ -9,4 +9,5 @@ mod hygiene;
 mod intake;
 mod lifecycle;
 mod mapping;
+mod runs;
 mod tenancy;

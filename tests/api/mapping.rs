@@ -22,17 +22,18 @@ use crate::helpers::*;
 const PAT: &str = "ado-test-pat-0123456789";
 const ADMIN: &str = "712020:0001-admin";
 
-struct World {
-    app: TestApp,
-    site: Site,
-    auth: String,
-    dataset: Value,
-    catalog: String,
+pub(crate) struct World {
+    pub app: TestApp,
+    pub jira: JiraSim,
+    pub site: Site,
+    pub auth: String,
+    pub dataset: Value,
+    pub catalog: String,
 }
 
 /// Ferry installed into a Jira simulator holding the dataset's people, an ADO simulator with
 /// `items` generated items (with trouble), connected and scanned.
-async fn world(items: usize) -> World {
+pub(crate) async fn world(items: usize) -> World {
     let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
     let options = GenOptions::new(items, 11).with_trouble();
     let (text, _) = generate_string(&options).expect("generate");
@@ -71,7 +72,7 @@ async fn world(items: usize) -> World {
         base_url: jira_base,
     };
     jira.register_app(APP_KEY, &site.secret);
-    app.serve_router(ferry::sim::jira::router(jira), jira_listener);
+    app.serve_router(ferry::sim::jira::router(jira.clone()), jira_listener);
     app.install(&site).await;
     let auth = format!("JWT {}", app.context_token(&site, ADMIN));
 
@@ -99,6 +100,7 @@ async fn world(items: usize) -> World {
     wait_for(&app, &auth, &format!("/api/scans/{scan}"), "status").await;
     World {
         app,
+        jira,
         site,
         auth,
         dataset: serde_json::from_str(&text).expect("json"),
@@ -107,7 +109,7 @@ async fn world(items: usize) -> World {
 }
 
 /// Polls `path` until `field` says completed (panics on failed).
-async fn wait_for(app: &TestApp, auth: &str, path: &str, field: &str) -> Value {
+pub(crate) async fn wait_for(app: &TestApp, auth: &str, path: &str, field: &str) -> Value {
     for _ in 0..3000 {
         let v: Value = app
             .api(Method::GET, path, auth, None)
@@ -129,7 +131,7 @@ async fn wait_for(app: &TestApp, auth: &str, path: &str, field: &str) -> Value {
     panic!("{path} did not complete in five minutes");
 }
 
-async fn draft(w: &World) -> Value {
+pub(crate) async fn draft(w: &World) -> Value {
     let r = w
         .app
         .api(
@@ -153,7 +155,7 @@ fn field_rule<'a>(m: &'a Value, ado: &str) -> &'a Value {
 }
 
 /// Items (by id) of the dataset.
-fn items(dataset: &Value) -> &Vec<Value> {
+pub(crate) fn items(dataset: &Value) -> &Vec<Value> {
     dataset["projects"][0]["workItems"]
         .as_array()
         .expect("work items")
@@ -189,7 +191,7 @@ async fn problem_ids(w: &World, run: &str, code: &str) -> BTreeSet<i64> {
     }
 }
 
-fn trouble(dataset: &Value, kind: &str) -> BTreeSet<i64> {
+pub(crate) fn trouble(dataset: &Value, kind: &str) -> BTreeSet<i64> {
     dataset["_generator"]["expected"]["trouble"][kind]
         .as_array()
         .expect("trouble")

@@ -1,0 +1,172 @@
+//! The run engine: workers claim runs by lease, run their phases from the checkpoint, and stop
+//! at the next checkpoint when asked to pause or cancel. This first part covers preflight
+//! (seeding the id map with create waves) and phase 2 (bulk create in hierarchy waves, with
+//! write-ahead intents and reconciliation); the later phases build on the same id map.
+
+mod create;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    app::AppState,
+    dryrun::{DryContext, load_context},
+    store::{Run, StoreError},
+};
+
+/// How long a claimed run is ours without a heartbeat.
+pub const LEASE_MS: i64 = 30_000;
+/// How often an idle worker looks for queued runs (it is also woken on new ones).
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// How a turn of a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Every phase is done.
+    Done,
+    /// Asked to pause.
+    Paused,
+    /// Asked to cancel.
+    Cancelled,
+    /// This process is shutting down; the run resumes elsewhere after its lease expires.
+    Shutdown,
+}
+
+/// Runs runs until `shutdown`; wakes on `state.run_wakeup` or every few seconds.
+pub async fn worker(state: AppState, owner: String, shutdown: CancellationToken) {
+    loop {
+        match state.store.claim_run(&owner, LEASE_MS).await {
+            Ok(Some(run)) => {
+                let id = run.id.clone();
+                if let Err(e) = run_one(&state, run, &shutdown).await {
+                    tracing::error!(run = %id, error = %format!("{e:#}"), "run stopped");
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "claiming a run failed"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = state.run_wakeup.notified() => {}
+            () = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+}
+
+/// Drives one claimed run until it ends, pauses, is cancelled, loses its lease or shutdown.
+#[tracing::instrument(skip_all, fields(tenant = %run.client_key, run = %run.id))]
+pub async fn run_one(
+    state: &AppState,
+    run: Run,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let ctx = match load_context(
+        state,
+        &run.client_key,
+        &run.mapping_id,
+        Some(run.mapping_version),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return fail(state, &run, &format!("{e:#}")).await,
+    };
+    match drive(state, &run, &ctx, shutdown).await {
+        Ok(Stop::Done) => state
+            .store
+            .finish_run(&run, "completed", None)
+            .await
+            .context("completing the run")?,
+        Ok(Stop::Paused) => state
+            .store
+            .finish_run(&run, "paused", None)
+            .await
+            .context("pausing the run")?,
+        Ok(Stop::Cancelled) => state
+            .store
+            .finish_run(&run, "cancelled", None)
+            .await
+            .context("cancelling the run")?,
+        Ok(Stop::Shutdown) => tracing::info!("run interrupted; it resumes from its checkpoint"),
+        Err(e)
+            if matches!(
+                e.downcast_ref::<StoreError>(),
+                Some(StoreError::Conflict(_))
+            ) =>
+        {
+            tracing::warn!("run lease lost; another worker continues");
+        }
+        Err(e) => return fail(state, &run, &format!("{e:#}")).await,
+    }
+    Ok(())
+}
+
+async fn fail(state: &AppState, run: &Run, why: &str) -> anyhow::Result<()> {
+    tracing::warn!(reason = %why, "run failed");
+    state
+        .store
+        .finish_run(run, "failed", Some(why))
+        .await
+        .context("recording the failure")?;
+    Ok(())
+}
+
+/// The phases, each resuming from the id map.
+async fn drive(
+    state: &AppState,
+    run: &Run,
+    ctx: &DryContext,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Stop> {
+    if let Some(stop) = checkpoint(state, run, shutdown).await? {
+        return Ok(stop);
+    }
+    if run.phase == "preflight" {
+        state.store.seed_run(run, &waves(ctx)).await?;
+    }
+    create::phase(state, run, ctx, shutdown).await
+}
+
+/// The checkpoint between batches: renews the lease and acts on pause, cancel and shutdown.
+pub(crate) async fn checkpoint(
+    state: &AppState,
+    run: &Run,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<Stop>> {
+    let control = state.store.heartbeat_run(run, LEASE_MS).await?;
+    Ok(match control.as_deref() {
+        Some("cancel") => Some(Stop::Cancelled),
+        Some("pause") => Some(Stop::Paused),
+        _ if shutdown.is_cancelled() => Some(Stop::Shutdown),
+        _ => None,
+    })
+}
+
+/// Each item's create wave: 0 for the top of the hierarchy, one more per level down, so a
+/// parent is always created in an earlier wave than its children.
+fn waves(ctx: &DryContext) -> Vec<(i64, i64)> {
+    let level = |ado_type: &str| {
+        ctx.mapping
+            .type_rule(ado_type)
+            .and_then(|r| r.jira_type.as_deref())
+            .and_then(|id| ctx.target.issue_type(id))
+            .map_or(0, |t| if t.subtask { -1 } else { t.hierarchy_level })
+    };
+    let top = ctx
+        .target
+        .issue_types
+        .iter()
+        .map(|t| t.hierarchy_level)
+        .max()
+        .unwrap_or(0);
+    let mut out: Vec<(i64, i64)> = ctx
+        .scope
+        .iter()
+        .map(|(id, ty)| (*id, i64::from(top - level(ty))))
+        .collect();
+    out.sort_unstable();
+    out
+}

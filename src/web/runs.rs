@@ -1,0 +1,81 @@
+//! Migrations (runs) API: start a run of an approved mapping, read its progress, pause, resume
+//! and cancel it. Admin rights, with a context JWT or a tenant API token; every action is in
+//! the audit log with who did it.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    app::AppState,
+    connect::{extract::ApiAuth, permissions::Right},
+    error::{AppError, Result},
+};
+
+/// The run routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/mappings/{id}/migrations", post(start))
+        .route("/api/migrations/{id}", get(one))
+        .route("/api/migrations/{id}/{action}", post(control))
+}
+
+async fn admin(state: &AppState, auth: &ApiAuth) -> Result<()> {
+    state
+        .require(&auth.tenant, &auth.principal, Right::Admin)
+        .await
+}
+
+async fn start(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>)> {
+    admin(&state, &auth).await?;
+    let run = state
+        .store
+        .queue_run(&auth.tenant.client_key, &id, &auth.principal.actor())
+        .await?;
+    state.run_wakeup.notify_waiters();
+    Ok((StatusCode::ACCEPTED, Json(json!(run))))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    admin(&state, &auth).await?;
+    let ck = &auth.tenant.client_key;
+    let run = state.store.run(ck, &id).await?;
+    let counts = state.store.run_counts(ck, &id).await?;
+    Ok(Json(json!({ "run": run, "items": counts })))
+}
+
+async fn control(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    admin(&state, &auth).await?;
+    if !matches!(action.as_str(), "pause" | "resume" | "cancel") {
+        return Err(AppError::NotFound);
+    }
+    let run = state
+        .store
+        .control_run(
+            &auth.tenant.client_key,
+            &id,
+            &action,
+            &auth.principal.actor(),
+        )
+        .await?;
+    if action == "resume" {
+        state.run_wakeup.notify_waiters();
+    }
+    Ok(Json(json!(run)))
+}
