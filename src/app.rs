@@ -140,6 +140,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ferry worker`: the background workers only (scans, dry runs, runs), no HTTP, for more
+/// replicas against one PostgreSQL; runs until SIGTERM or Ctrl-C, then lets each job reach
+/// its checkpoint.
+pub async fn work(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.database_url).await?;
+    tracing::info!(backend = store.backend(), "ferry worker started");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signal_shutdown(shutdown.clone()));
+    let state = AppState::new(config, store)?;
+    for worker in spawn_workers(&state, &shutdown) {
+        let _ = worker.await;
+    }
+    tracing::info!("ferry worker stopped");
+    Ok(())
+}
+
 /// Starts the background workers (catalog scans, dry runs, runs) of this process; they stop on `shutdown`.
 pub fn spawn_workers(
     state: &AppState,

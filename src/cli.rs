@@ -18,6 +18,9 @@ pub struct Cli {
 enum Command {
     /// Run the Connect app: pages, API, lifecycle and webhooks (configured by FERRY_* env).
     Serve,
+    /// Run only the background workers (scans, dry runs, migrations) against the same store,
+    /// for more replicas next to `ferry serve` (PostgreSQL).
+    Worker,
     /// Run a simulator (Azure DevOps, …) or generate a dataset for one.
     Sim {
         #[command(subcommand)]
@@ -41,6 +44,10 @@ pub fn main() -> ExitCode {
                 // Logging first, so warnings raised while loading the config are seen.
                 telemetry::init(&std::env::var("FERRY_LOG").unwrap_or_else(|_| "info".into()));
                 app::serve(Config::from_env()?).await
+            }
+            Command::Worker => {
+                telemetry::init(&std::env::var("FERRY_LOG").unwrap_or_else(|_| "info".into()));
+                app::work(Config::from_env()?).await
             }
             Command::Sim { command } => crate::sim::cli::run(command).await,
         }

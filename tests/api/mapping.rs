@@ -34,6 +34,12 @@ pub(crate) struct World {
 /// Ferry installed into a Jira simulator holding the dataset's people, an ADO simulator with
 /// `items` generated items (with trouble), connected and scanned.
 pub(crate) async fn world(items: usize) -> World {
+    world_with(items, None).await
+}
+
+/// The same, with the simulator's `faults` spec applied to Jira's bulk create only (other
+/// calls, permission checks included, stay clean so the test sees the create path alone).
+pub(crate) async fn world_with(items: usize, create_faults: Option<&str>) -> World {
     let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
     let options = GenOptions::new(items, 11).with_trouble();
     let (text, _) = generate_string(&options).expect("generate");
@@ -72,7 +78,31 @@ pub(crate) async fn world(items: usize) -> World {
         base_url: jira_base,
     };
     jira.register_app(APP_KEY, &site.secret);
-    app.serve_router(ferry::sim::jira::router(jira.clone()), jira_listener);
+    let clean = ferry::sim::jira::router(jira.clone());
+    let routes = match create_faults {
+        None => clean,
+        Some(spec) => {
+            let faults = ferry::sim::faults::Faults::new(
+                ferry::sim::faults::parse_faults(spec).expect("fault spec"),
+            );
+            let faulty = ferry::sim::limits::jira_layers(
+                ferry::sim::jira::router(jira.clone()),
+                None,
+                Some(faults),
+                ferry::sim::reqlog::RequestLog::new(),
+            );
+            let split = tower::service_fn(move |req: axum::extract::Request| {
+                let target = if req.uri().path() == "/rest/api/3/issue/bulk" {
+                    faulty.clone()
+                } else {
+                    clean.clone()
+                };
+                tower::ServiceExt::oneshot(target, req)
+            });
+            axum::Router::new().fallback_service(split)
+        }
+    };
+    app.serve_router(routes, jira_listener);
     app.install(&site).await;
     let auth = format!("JWT {}", app.context_token(&site, ADMIN));
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::*,
-    mapping::{World, draft, items, trouble, wait_for, world},
+    mapping::{World, draft, items, trouble, wait_for, world, world_with},
 };
 
 /// A Jira client signed as Ferry, to read what the run wrote through Jira's standard API.
@@ -349,4 +349,34 @@ async fn pause_resume_and_cancel_follow_their_rules_and_are_audited() {
     for a in ["run.started", "run.pause", "run.cancel"] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
+}
+
+#[tokio::test]
+async fn lost_answers_and_server_errors_on_create_never_make_a_duplicate() {
+    // 40% of create calls are applied but their answer is lost; 20% fail with a 5xx.
+    let w = world_with(200, Some("lost=0.4,error5xx=0.2,seed=5")).await;
+    let mapping = approved(&w).await;
+    let run = start(&w, &mapping).await;
+    wait_for(
+        &w.app,
+        &w.auth,
+        &format!("/api/migrations/{run}"),
+        "/run/status",
+    )
+    .await;
+    let in_jira = issues_in_jira(&w).await;
+    let dupes: Vec<_> = in_jira.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert!(dupes.is_empty(), "duplicates: {dupes:?}");
+    let failed = trouble(&w.dataset, "retired_severity");
+    let expected: BTreeSet<i64> = items(&w.dataset)
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .filter(|id| !failed.contains(id))
+        .collect();
+    assert_eq!(
+        in_jira.keys().copied().collect::<BTreeSet<_>>(),
+        expected,
+        "nothing missing"
+    );
+    assert_eq!(w.jira.issue_count(), expected.len());
 }
