@@ -99,7 +99,7 @@ async fn create_batch(
         .filter_map(|r| r.jira_key.map(|k| (r.ado_id, k)))
         .collect();
     let mut send: Vec<(i64, Value)> = Vec::new();
-    for plan in plans {
+    for mut plan in plans {
         if let Some((id, key)) = existing.get(&plan.ado_id) {
             outcomes.push((
                 plan.ado_id,
@@ -120,23 +120,27 @@ async fn create_batch(
                 },
             ));
         } else {
-            let mut fields = plan.fields.clone();
+            let mut fields = std::mem::take(&mut plan.fields);
             if let Some(key) = plan.parent.and_then(|p| keys.get(&p)) {
                 fields.insert("parent".into(), json!({ "key": key }));
             }
-            send.push((
-                plan.ado_id,
-                json!({ "fields": fields, "properties": plan.properties() }),
-            ));
+            // Built by moving, not with `json!`, which would serialize a copy of the fields.
+            let mut element = serde_json::Map::new();
+            element.insert("properties".into(), plan.properties());
+            element.insert("fields".into(), Value::Object(fields));
+            send.push((plan.ado_id, Value::Object(element)));
         }
     }
     state.store.record_outcomes(run, outcomes).await?;
     if send.is_empty() {
         return Ok(());
     }
-    let sent_ids: Vec<i64> = send.iter().map(|(id, _)| *id).collect();
+    let (sent_ids, elements): (Vec<i64>, Vec<Value>) = send.into_iter().unzip();
     state.store.mark_sent(run, &sent_ids).await?;
-    let body = json!({ "issueUpdates": send.iter().map(|(_, v)| v).collect::<Vec<_>>() });
+    let body = Value::Object(serde_json::Map::from_iter([(
+        "issueUpdates".to_owned(),
+        Value::Array(elements),
+    )]));
     match ctx
         .jira
         .client

@@ -438,7 +438,16 @@ fn join_docs(parts: &[&(String, String, Value)]) -> Value {
         }
         content.extend(blocks);
     }
-    json!({ "type": "doc", "version": 1, "content": content })
+    doc(content)
+}
+
+/// A document around `content`, moved in (`json!` would serialize a copy of every block).
+fn doc(content: Vec<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), Value::from("doc"));
+    m.insert("version".into(), Value::from(1));
+    m.insert("content".into(), Value::Array(content));
+    Value::Object(m)
 }
 
 #[cfg(test)]
