@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::convert::Converter;
 use super::dom::{Dom, Elem, Id, Visit};
-use super::run::{Marks, collapse_into};
+use super::run::{Marks, collapse_into, node, text_node};
 use super::tags::{Tag, classify};
 
 impl Converter<'_> {
@@ -148,12 +148,14 @@ impl Converter<'_> {
             Some(url) => {
                 self.stats.images_resolved += 1;
                 let media = json!({"type": "media", "attrs": {"type": "external", "url": url, "alt": name}});
-                json!({"type": "mediaSingle", "attrs": {"layout": "center"}, "content": [media]})
+                let mut single = node("mediaSingle", vec![media]);
+                single["attrs"] = json!({"layout": "center"});
+                single
             }
             None => {
                 self.stats.images_unresolved += 1;
                 let text = format!("[image: {name}]");
-                json!({"type": "paragraph", "content": [{"type": "text", "text": text}]})
+                node("paragraph", vec![text_node(text, Vec::new())])
             }
         };
         self.out.push_block(block);

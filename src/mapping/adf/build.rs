@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::dom::Id;
-use super::run::{Marks, Run, empty_paragraph};
+use super::run::{Marks, Run, empty_paragraph, node, text_node};
 
 /// How deep lists nest before deeper lists become paragraphs in the deepest item. Jira's
 /// editor indents lists at most six levels, so deeper ones would not render as lists anyway.
@@ -72,16 +72,17 @@ impl Open {
         if let Some(items) = self.run.take() {
             self.content.push(match self.heading {
                 Some((_, level)) => {
-                    json!({"type": "heading", "attrs": {"level": level}, "content": items})
+                    let mut heading = node("heading", items);
+                    heading["attrs"] = json!({ "level": level });
+                    heading
                 }
-                None => json!({"type": "paragraph", "content": items}),
+                None => node("paragraph", items),
             });
         }
         if let Some((_, code)) = &mut self.code {
             let text = code.trim_end_matches('\n');
             if !text.is_empty() {
-                let block =
-                    json!({"type": "codeBlock", "content": [{"type": "text", "text": text}]});
+                let block = node("codeBlock", vec![text_node(text.to_owned(), Vec::new())]);
                 self.content.push(block);
             }
             code.clear();
@@ -93,23 +94,29 @@ impl Open {
         self.flush();
         let mut content = self.content;
         Some(match self.kind {
-            Kind::Doc => json!({"type": "doc", "version": 1, "content": content}),
+            Kind::Doc => {
+                let mut doc = node("doc", content);
+                doc["version"] = json!(1);
+                doc
+            }
             _ if content.is_empty() && !matches!(self.kind, Kind::Item | Kind::Cell { .. }) => {
                 return None;
             }
-            Kind::List { ordered: false, .. } => json!({"type": "bulletList", "content": content}),
+            Kind::List { ordered: false, .. } => node("bulletList", content),
             Kind::List { order, .. } => {
-                json!({"type": "orderedList", "attrs": {"order": order}, "content": content})
+                let mut list = node("orderedList", content);
+                list["attrs"] = json!({ "order": order });
+                list
             }
             Kind::Item => {
                 if content.first().is_none_or(|b| b["type"] != "paragraph") {
                     content.insert(0, empty_paragraph());
                 }
-                json!({"type": "listItem", "content": content})
+                node("listItem", content)
             }
-            Kind::Quote => json!({"type": "blockquote", "content": content}),
-            Kind::Table => json!({"type": "table", "content": content}),
-            Kind::Row => json!({"type": "tableRow", "content": content}),
+            Kind::Quote => node("blockquote", content),
+            Kind::Table => node("table", content),
+            Kind::Row => node("tableRow", content),
             Kind::Cell {
                 header,
                 colspan,
@@ -119,7 +126,7 @@ impl Open {
                     content.push(empty_paragraph());
                 }
                 let t = if header { "tableHeader" } else { "tableCell" };
-                let mut cell = json!({"type": t, "content": content});
+                let mut cell = node(t, content);
                 if colspan > 1 || rowspan > 1 {
                     cell["attrs"] = json!({});
                     if colspan > 1 {
@@ -188,10 +195,11 @@ impl Out {
                 Kind::List { .. } => {
                     let top = self.top();
                     let mut item = Open::new(Kind::Item, None);
-                    if let Some(Value::Object(mut last)) = top.content.pop() {
-                        if let Some(Value::Array(c)) = last.remove("content") {
-                            item.content = c;
-                        }
+                    if top.content.last().is_some_and(|v| v["type"] == "listItem")
+                        && let Some(Value::Object(mut last)) = top.content.pop()
+                        && let Some(Value::Array(c)) = last.remove("content")
+                    {
+                        item.content = c;
                     }
                     self.stack.push(item);
                 }

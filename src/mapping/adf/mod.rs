@@ -31,17 +31,23 @@
 //!
 //! - What the [`Resolve`]r does not know stays as text: a mention as "@Name", a reference as
 //!   "#1234", a work item link as the ADO link, an image as a paragraph "[image: name]"
-//!   (alt text, else file name). Nothing is dropped: [`Stats`] counts both outcomes and lists
-//!   every ADO id referenced, so the transform can plan attachments and links.
+//!   (alt text, else file name, else GUID). Nothing is dropped: [`Stats`] counts both outcomes
+//!   and lists every ADO id referenced, so the transform can plan attachments and links.
+//! - A mention anchor holding more than inline text (a block, a break, an image) is read as
+//!   text, as if unresolved: one `mention` node could not hold it.
+//! - `#1234` is a reference only as a word of its own (not `C#1`, `a#1`, `#12abc`, `&#1`) and
+//!   not inside code or a link.
 //! - Images with `data:` or relative sources become the same placeholder: Jira cannot fetch
 //!   them. Links with other schemes (`javascript:`, `#`, relative) keep their text, not the link.
 //! - ADF forbids some nestings HTML allows; the content then flattens rather than disappears:
 //!   a heading inside a list item or quote becomes a paragraph; a quote inside a list item or
 //!   quote, a table anywhere but the top level, and a rule inside a list item or quote become
-//!   their content; lists nest at most [`MAX_LIST_DEPTH`](build::MAX_LIST_DEPTH) deep and
-//!   deeper lists become paragraphs. A list item always starts with a paragraph (an empty one
-//!   if needed); an empty cell holds an empty paragraph; empty lists, quotes, rows and tables
-//!   are left out.
+//!   their content; lists nest at most six deep (Jira's editor indents no further) and deeper
+//!   lists become paragraphs. A list item always starts with a paragraph (an empty one if
+//!   needed); an empty cell holds an empty paragraph; empty lists, quotes, rows and tables are
+//!   left out.
+//! - HTML nested more than 128 elements deep is parsed flat below that depth (`depth.rs`):
+//!   the text stays, the deeper structure goes.
 //! - Stray content in a list (text or a nested `ul` directly inside a `ul`, as older ADO
 //!   editors wrote) joins the previous item; stray content in a table gets its own cell.
 //!
@@ -49,11 +55,13 @@
 //!
 //! - html5ever's tree builder runs the HTML5 algorithm, so unclosed `li`/`p`/`td`, misnested
 //!   marks and stray table content come out as the browser showed them in ADO. Its tokenizer
-//!   alone would leave that repair to us. The tree goes into a small arena ([`dom`]) instead of
-//!   `markup5ever_rcdom`, which is documented as unsupported and costs an `Rc` per node.
+//!   alone would leave that repair to us. The tree goes into a small arena (`dom.rs`) instead
+//!   of `markup5ever_rcdom`, which is documented as unsupported and costs an `Rc` per node.
 //! - Nothing recurses on the input: the walk follows parent/sibling links, and ADF nesting
-//!   comes from a container stack ([`build`]) whose depth is bounded by the rules above, so
-//!   10,000 nested `<div>`s or `<ul>`s cost time, not stack.
+//!   comes from a container stack (`build.rs`) whose depth is bounded by the rules above, so
+//!   10,000 nested `<div>`s or `<ul>`s neither overflow the stack nor nest the output. The
+//!   depth cap keeps the parser linear too: html5ever scans its stack of open elements per
+//!   tag, which at 10,000 levels takes seconds.
 //! - Output is built as `serde_json::Value` once, with no intermediate tree, and adjacent text
 //!   with the same marks is merged as it is gathered.
 

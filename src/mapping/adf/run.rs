@@ -1,7 +1,7 @@
 //! Inline content being gathered: text with marks, collapsed as a browser shows it, and the
 //! inline nodes between. Adjacent text with the same marks becomes one ADF text node.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::tags::{MARKS, Mark};
 
@@ -45,15 +45,23 @@ impl Marks {
 /// Appends `src` to `dst` with HTML whitespace collapsing: runs of ASCII whitespace become one
 /// space, dropped when `space` says the output already ends in one (or is at a line start).
 pub(super) fn collapse_into(dst: &mut String, space: &mut bool, src: &str) {
-    for ch in src.chars() {
-        if matches!(ch, ' ' | '\t' | '\n' | '\r' | '\x0c') {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c');
+    let mut rest = src;
+    while !rest.is_empty() {
+        // Whitespace bytes are ASCII, so both cuts fall on character boundaries.
+        let blank = rest.bytes().take_while(|b| is_space(*b)).count();
+        if blank > 0 {
             if !*space {
                 dst.push(' ');
                 *space = true;
             }
-        } else {
-            dst.push(ch);
+            rest = &rest[blank..];
+        }
+        let word = rest.bytes().take_while(|b| !is_space(*b)).count();
+        if word > 0 {
+            dst.push_str(&rest[..word]);
             *space = false;
+            rest = &rest[word..];
         }
     }
 }
@@ -100,11 +108,7 @@ impl Run {
         }
         let text = std::mem::take(&mut self.text);
         let marks = self.marks.to_json();
-        self.items.push(if marks.is_empty() {
-            json!({"type": "text", "text": text})
-        } else {
-            json!({"type": "text", "text": text, "marks": marks})
-        });
+        self.items.push(text_node(text, marks));
     }
 
     pub fn push_node(&mut self, v: Value, space_after: bool) {
@@ -138,5 +142,25 @@ impl Run {
 
 /// An empty paragraph: a blank line, and the filler where ADF needs a paragraph first.
 pub(super) fn empty_paragraph() -> Value {
-    json!({"type": "paragraph", "content": []})
+    node("paragraph", Vec::new())
+}
+
+/// `{"type": kind, "content": content}`. Built by hand because `json!` would serialize a
+/// copy of `content` rather than move it, which made building a document quadratic in depth.
+pub(super) fn node(kind: &str, content: Vec<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), Value::String(kind.into()));
+    m.insert("content".into(), Value::Array(content));
+    Value::Object(m)
+}
+
+/// A text node (`text` must not be empty), with its marks if any.
+pub(super) fn text_node(text: String, marks: Vec<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), Value::String("text".into()));
+    m.insert("text".into(), Value::String(text));
+    if !marks.is_empty() {
+        m.insert("marks".into(), Value::Array(marks));
+    }
+    Value::Object(m)
 }

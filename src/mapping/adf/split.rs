@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::run::empty_paragraph;
+use super::run::{empty_paragraph, node};
 use super::text::text_len;
 
 /// A node and the length of its text.
@@ -31,7 +31,11 @@ pub fn split_doc(doc: &Value, max_chars: usize) -> Vec<Value> {
     let pieces = blocks.iter().flat_map(|b| split_node(b, max)).collect();
     let mut docs: Vec<Value> = group(pieces, max)
         .into_iter()
-        .map(|content| json!({"type": "doc", "version": 1, "content": content}))
+        .map(|content| {
+            let mut doc = node("doc", content);
+            doc["version"] = json!(1);
+            doc
+        })
         .collect();
     if docs.is_empty() {
         docs.push(json!({"type": "doc", "version": 1, "content": []}));

@@ -54,23 +54,39 @@ fn every_body_of_workload_s_converts_to_valid_adf_keeping_its_text() {
     assert!(identities.len() > 1);
 }
 
-/// Throughput in the build at hand; meaningful with `--release`.
+/// Throughput in the build at hand, of parsing alone and of the whole conversion; meaningful
+/// with `--release`.
 #[test]
 #[ignore = "timing; run with --release --ignored"]
 fn workload_s_throughput() {
     let bodies = bodies(1_000, 42);
     let bytes: usize = bodies.iter().map(String::len).sum();
-    let start = Instant::now();
-    let mut chars = 0;
-    for html in &bodies {
-        chars += html_to_adf(html, &NoLinks).stats.text_chars;
+    let descriptions = 1_000;
+    let time = |what: &str, f: &dyn Fn(&str) -> usize| {
+        let start = Instant::now();
+        let n: usize = bodies.iter().map(|b| f(b)).sum();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{what}: {} bodies ({descriptions} items), {:.1} MB in {secs:.3} s: \
+             {:.0} items/s, {:.1} MB/s ({n})",
+            bodies.len(),
+            bytes as f64 / 1e6,
+            descriptions as f64 / secs,
+            bytes as f64 / 1e6 / secs
+        );
+    };
+    for _ in 0..2 {
+        time("parse", &|h| {
+            let dom = crate::mapping::adf::depth::parse(h);
+            let mut n = 0;
+            dom.walk(crate::mapping::adf::dom::ROOT, |_| {
+                n += 1;
+                true
+            });
+            n
+        });
+        time("html_to_adf", &|h| {
+            html_to_adf(h, &NoLinks).stats.text_chars
+        });
     }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{} bodies, {:.1} MB in {secs:.3} s: {:.0} bodies/s, {:.1} MB/s ({chars} chars)",
-        bodies.len(),
-        bytes as f64 / 1e6,
-        bodies.len() as f64 / secs,
-        bytes as f64 / 1e6 / secs
-    );
 }
