@@ -1,5 +1,6 @@
-//! Every description, repro steps and comment of generated workload S (1,000 items) converts to
-//! valid ADF with its text kept, and the ids it references are found.
+//! Every description, repro steps and comment of generated workload S (1,000 items; M with
+//! `FERRY_ADF_ITEMS=10000`) converts to valid ADF with its text kept, and the ids it
+//! references are found.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -32,9 +33,14 @@ fn bodies(items: usize, seed: u64) -> Vec<String> {
     out
 }
 
+/// Workload S by default; `FERRY_ADF_ITEMS=10000` checks workload M (use `--release`).
 #[test]
 fn every_body_of_workload_s_converts_to_valid_adf_keeping_its_text() {
-    let bodies = bodies(1_000, 42);
+    let items = std::env::var("FERRY_ADF_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let bodies = bodies(items, 42);
     assert!(bodies.len() > 2_000, "{} bodies", bodies.len());
     let (mut mentions, mut refs, mut images) = (0, 0, 0);
     let mut identities = BTreeSet::new();
