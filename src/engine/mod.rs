@@ -1,9 +1,10 @@
 //! The run engine: workers claim runs by lease, run their phases from the checkpoint, and stop
-//! at the next checkpoint when asked to pause or cancel. This first part covers preflight
-//! (seeding the id map with create waves) and phase 2 (bulk create in hierarchy waves, with
-//! write-ahead intents and reconciliation); the later phases build on the same id map.
+//! at the next checkpoint when asked to pause or cancel. The phases: preflight (seeding the id
+//! map with create waves), create (bulk create in hierarchy waves, with write-ahead intents and
+//! reconciliation) and followup (phases 3–7 per created item, each sub-item checkpointed).
 
 mod create;
+mod followup;
 
 use std::time::Duration;
 
@@ -127,7 +128,13 @@ async fn drive(
     if run.phase == "preflight" {
         state.store.seed_run(run, &waves(ctx)).await?;
     }
-    create::phase(state, run, ctx, shutdown).await
+    if run.phase != "followup" {
+        match create::phase(state, run, ctx, shutdown).await? {
+            Stop::Done => state.store.set_phase(run, "followup").await?,
+            stop => return Ok(stop),
+        }
+    }
+    followup::phase(state, run, ctx, shutdown).await
 }
 
 /// The checkpoint between batches: renews the lease and acts on pause, cancel and shutdown.

@@ -17,6 +17,7 @@ mod mappings;
 mod models;
 mod runs;
 mod scans;
+mod steps;
 mod tenants;
 mod tokens;
 
@@ -34,6 +35,7 @@ pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, Pro
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
 pub use runs::{ItemOutcome, Run, RunItem, StateCount};
+pub use steps::{StepCount, StepKind, StepRow};
 pub use tenants::Installed;
 
 /// Store failures that callers distinguish.

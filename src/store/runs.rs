@@ -97,13 +97,33 @@ pub enum ItemOutcome {
     },
 }
 
-fn lost() -> StoreError {
+pub(super) fn lost() -> StoreError {
     StoreError::Conflict("run lease lost".into())
 }
 
 /// Guards a write by the run's lease; run inside the write's transaction.
-const FENCE: &str =
+pub(super) const FENCE: &str =
     "update runs set updated_at = $3 where id = $1 and lease_token = $2 and status = 'running'";
+
+/// Returns `Conflict` from the enclosing function unless the run's lease is still this
+/// worker's: the first statement of every write transaction of a run, so a worker that lost
+/// its lease cannot write.
+macro_rules! fenced_tx_guard {
+    ($tx:ident, $run:expr, $now:expr) => {
+        if sqlx::query($crate::store::runs::FENCE)
+            .bind(&$run.id)
+            .bind($run.lease_token)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+            == 0
+        {
+            return Err($crate::store::runs::lost());
+        }
+    };
+}
+pub(super) use fenced_tx_guard;
 
 impl Store {
     /// Queues a run of an approved mapping version; refused while another run of the mapping
@@ -228,9 +248,7 @@ impl Store {
         let now = now_ms();
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
-            if sqlx::query(FENCE).bind(&run.id).bind(run.lease_token).bind(now).execute(&mut *tx).await?.rows_affected() == 0 {
-                return Err(lost());
-            }
+            fenced_tx_guard!(tx, run, now);
             for chunk in items.chunks(500) {
                 let mut q = sqlx::QueryBuilder::new("insert into run_items (client_key, run_id, ado_id, wave, state) ");
                 q.push_values(chunk, |mut b, (id, wave)| {
@@ -308,9 +326,7 @@ impl Store {
         let now = now_ms();
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
-            if sqlx::query(FENCE).bind(&run.id).bind(run.lease_token).bind(now).execute(&mut *tx).await?.rows_affected() == 0 {
-                return Err(lost());
-            }
+            fenced_tx_guard!(tx, run, now);
             for (id, outcome) in &rows {
                 let q = match outcome {
                     None if sending => sqlx::query("update run_items set state = 'sent', attempts = attempts + 1 where run_id = $1 and ado_id = $2").bind(&run.id).bind(*id),

@@ -1,0 +1,229 @@
+//! Phases 3–7 for every created item: the parent that could not be set at creation, issue
+//! links, the remote link back to ADO, attachments, comments and the transition to the mapped
+//! status. Items are taken in batches from the id map; each of an item's sub-items is
+//! checkpointed in `run_steps`, and the item is marked `followed` when all are done.
+//!
+//! Within an item the steps run in order, with the transition last: a workflow may make issues
+//! in its final status read-only, and everything else must be written before that.
+//! Several items run at once; one item's writes are sequential, which keeps them inside Jira's
+//! per-issue write windows (20 per 2 s, 100 per 30 s) in the common case.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::{Stop, checkpoint};
+use crate::{
+    app::AppState,
+    dryrun::DryContext,
+    intake::connect::stored_client,
+    mapping::transform::{Planned, transform},
+    source::ado::{client::AdoClient, models::WorkItem},
+    store::{Run, RunItem, StepKind, StepRow},
+    target::jira::JiraCallError,
+};
+
+/// Items taken from the id map at a time.
+const BATCH: i64 = 50;
+/// Items followed at once.
+const CONCURRENT_ITEMS: usize = 8;
+
+/// One item's phases 3–7: what was planned for it, where it is in Jira, and its checkpoints.
+pub(crate) struct Job<'a> {
+    /// The app.
+    pub state: &'a AppState,
+    /// The run.
+    pub run: &'a Run,
+    /// Mapping, target and Jira client.
+    pub ctx: &'a DryContext,
+    /// ADO, for comments and attachment bytes.
+    pub ado: &'a AdoClient,
+    /// The work item as ADO has it now.
+    pub item: &'a WorkItem,
+    /// Its plan (the same transform that created it).
+    pub plan: &'a Planned,
+    /// The Jira issue id.
+    pub jira_id: &'a str,
+    /// The Jira issue key.
+    pub jira_key: &'a str,
+    /// Its sub-item checkpoints so far, by (kind, ord).
+    pub steps: HashMap<(String, i64), StepRow>,
+}
+
+impl Job<'_> {
+    /// The checkpoint of one sub-item, if any.
+    pub fn step(&self, kind: StepKind, ord: i64) -> Option<&StepRow> {
+        self.steps.get(&(kind.as_str().to_owned(), ord))
+    }
+
+    /// True when the sub-item is finished (done, or failed for good).
+    pub fn finished(&self, kind: StepKind, ord: i64) -> bool {
+        self.step(kind, ord).is_some_and(|s| s.state != "sent")
+    }
+
+    /// True when the sub-item's write went out before and its outcome is unknown: check what
+    /// the issue has before writing it again.
+    pub fn in_doubt(&self, kind: StepKind, ord: i64) -> bool {
+        self.step(kind, ord).is_some_and(|s| s.state == "sent")
+    }
+
+    /// Records the intent to write a sub-item (before the call).
+    pub async fn sent(&self, kind: StepKind, ord: i64) -> anyhow::Result<()> {
+        self.mark(kind, ord, "sent", None, None).await
+    }
+
+    /// Records a sub-item written (or found already written) as `jira_ref`.
+    pub async fn done(&self, kind: StepKind, ord: i64, jira_ref: Option<&str>) -> anyhow::Result<()> {
+        self.mark(kind, ord, "done", jira_ref, None).await
+    }
+
+    /// Records a sub-item Jira refused for good, with a problem code.
+    pub async fn failed(&self, kind: StepKind, ord: i64, code: &str) -> anyhow::Result<()> {
+        tracing::warn!(item = self.plan.ado_id, kind = kind.as_str(), ord, code, "sub-item failed");
+        self.mark(kind, ord, "failed", None, Some(code)).await
+    }
+
+    async fn mark(
+        &self,
+        kind: StepKind,
+        ord: i64,
+        state: &str,
+        jira_ref: Option<&str>,
+        code: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.state
+            .store
+            .mark_step(self.run, self.plan.ado_id, kind, ord, state, jira_ref, code)
+            .await?;
+        Ok(())
+    }
+
+    /// The ADO item's web address.
+    pub fn ado_url(&self) -> String {
+        format!(
+            "{}/_workitems/edit/{}",
+            self.ctx.project_url.trim_end_matches('/'),
+            self.plan.ado_id
+        )
+    }
+}
+
+/// Follows every created item; `Stop::Done` when none is left.
+pub async fn phase(
+    state: &AppState,
+    run: &Run,
+    ctx: &DryContext,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Stop> {
+    let ado = stored_client(state, &run.client_key, &ctx.connection_id).await?;
+    loop {
+        if let Some(stop) = checkpoint(state, run, shutdown).await? {
+            return Ok(stop);
+        }
+        let batch = state.store.items_to_follow(run, BATCH).await?;
+        if batch.is_empty() {
+            return Ok(Stop::Done);
+        }
+        let ids: Vec<i64> = batch.iter().map(|i| i.ado_id).collect();
+        let items = ado
+            .work_items(&ctx.project, &ids)
+            .await
+            .context("reading work items")?;
+        let plans: Vec<Planned> = {
+            let links = ctx.resolver();
+            let tctx = ctx.transform_context(&links);
+            items.iter().map(|i| transform(i, &tctx)).collect()
+        };
+        let mut steps: HashMap<i64, HashMap<(String, i64), StepRow>> = HashMap::new();
+        for s in state.store.run_steps(run, &ids).await? {
+            steps
+                .entry(s.ado_id)
+                .or_default()
+                .insert((s.kind.clone(), s.ord), s);
+        }
+        let jobs: Vec<Job> = batch
+            .iter()
+            .filter_map(|row| job(state, run, ctx, &ado, row, &items, &plans, &mut steps))
+            .collect();
+        let followed: Vec<i64> = futures_util::stream::iter(jobs.into_iter().map(Ok))
+            .map_ok(|job| async move {
+                follow(&job).await?;
+                anyhow::Ok(job.plan.ado_id)
+            })
+            .try_buffer_unordered(CONCURRENT_ITEMS)
+            .try_collect()
+            .await?;
+        // Items ADO no longer has are followed with nothing to do: their issue exists already.
+        let gone = ids
+            .iter()
+            .filter(|id| !items.iter().any(|i| i.id == **id))
+            .copied();
+        let all: Vec<i64> = followed.into_iter().chain(gone).collect();
+        state.store.mark_followed(run, &all).await?;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn job<'a>(
+    state: &'a AppState,
+    run: &'a Run,
+    ctx: &'a DryContext,
+    ado: &'a AdoClient,
+    row: &'a RunItem,
+    items: &'a [WorkItem],
+    plans: &'a [Planned],
+    steps: &mut HashMap<i64, HashMap<(String, i64), StepRow>>,
+) -> Option<Job<'a>> {
+    let n = items.iter().position(|i| i.id == row.ado_id)?;
+    Some(Job {
+        state,
+        run,
+        ctx,
+        ado,
+        item: &items[n],
+        plan: &plans[n],
+        jira_id: row.jira_id.as_deref().unwrap_or(""),
+        jira_key: row.jira_key.as_deref().unwrap_or(""),
+        steps: steps.remove(&row.ado_id).unwrap_or_default(),
+    })
+}
+
+/// One item's sub-items, in order; the transition last.
+async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
+    remote_link(job).await?;
+    Ok(())
+}
+
+/// The remote link back to the ADO item. Jira upserts remote links by `globalId`, so writing
+/// it again after an unknown outcome cannot make a second one.
+async fn remote_link(job: &Job<'_>) -> anyhow::Result<()> {
+    if job.finished(StepKind::Remote, 0) {
+        return Ok(());
+    }
+    let url = job.ado_url();
+    let body = json!({
+        "globalId": format!("ferry:ado:{url}"),
+        "application": { "type": "com.microsoft.azure.devops", "name": "Azure DevOps" },
+        "relationship": "migrated from",
+        "object": { "url": url, "title": format!("ADO #{}", job.plan.ado_id) },
+    });
+    let path = format!("/rest/api/3/issue/{}/remotelink", job.jira_key);
+    match job.ctx.jira.client.post_json_idempotent::<_, Value>(&path, &body).await {
+        Ok(answer) => {
+            let id = answer["id"].as_i64().map(|i| i.to_string());
+            job.done(StepKind::Remote, 0, id.as_deref()).await
+        }
+        Err(e) if refused(&e) => job.failed(StepKind::Remote, 0, "remote_link_refused").await,
+        Err(e) => Err(anyhow::anyhow!("remote link of {}: {e}", job.jira_key)),
+    }
+}
+
+/// True when Jira refused a call for good (a 4xx other than 429): retrying cannot help, so the
+/// sub-item is recorded as failed and the run goes on. Anything else stops the run's turn, and
+/// the sub-item is tried again when it resumes.
+pub(crate) fn refused(e: &JiraCallError) -> bool {
+    matches!(e, JiraCallError::Http { status, .. } if (400..500).contains(status) && *status != 429)
+}

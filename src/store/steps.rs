@@ -1,0 +1,161 @@
+//! Sub-item checkpoints of phases 3–7: one row per link, remote link, attachment, comment and
+//! transition of an item, and the `followed` mark on the id map once all of an item's are done.
+//! Every write is fenced by the run's lease, like the id map's.
+
+use serde::Serialize;
+
+use super::{Store, StoreResult, dispatch, now_ms};
+use crate::store::{Run, RunItem, runs::fenced_tx_guard};
+
+/// The kinds of sub-items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StepKind {
+    /// A parent set after creation.
+    Parent,
+    /// An issue link; `ord` is the other end's ADO id.
+    Link,
+    /// The remote link back to the ADO item; `ord` is 0.
+    Remote,
+    /// An attachment; `ord` is its number among the item's files.
+    File,
+    /// A comment; `ord` is its number among the item's comments (overflow parts after them).
+    Comment,
+    /// The transition to the mapped status; `ord` is 0.
+    Transition,
+}
+
+impl StepKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parent => "parent",
+            Self::Link => "link",
+            Self::Remote => "remote",
+            Self::File => "file",
+            Self::Comment => "comment",
+            Self::Transition => "transition",
+        }
+    }
+}
+
+/// One sub-item checkpoint.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StepRow {
+    /// The item.
+    pub ado_id: i64,
+    /// Its kind (`StepKind::as_str`).
+    pub kind: String,
+    /// Which one of its kind.
+    pub ord: i64,
+    /// `sent`, `done` or `failed`.
+    pub state: String,
+    /// What Jira made.
+    pub jira_ref: Option<String>,
+    /// Why it failed.
+    pub error_code: Option<String>,
+}
+
+/// Sub-items per kind and state, for progress.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct StepCount {
+    /// Kind.
+    pub kind: String,
+    /// State.
+    pub state: String,
+    /// How many.
+    pub items: i64,
+}
+
+impl Store {
+    /// Created items whose phases 3–7 are not done yet, lowest wave first; at most `limit`.
+    pub async fn items_to_follow(&self, run: &Run, limit: i64) -> StoreResult<Vec<RunItem>> {
+        Ok(dispatch!(self, p => sqlx::query_as::<_, RunItem>(
+            "select ado_id, wave, state, attempts, jira_id, jira_key, error_code, error_field from run_items \
+             where run_id = $1 and state = 'created' and followed = 0 order by wave, ado_id limit $2")
+            .bind(&run.id).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// Marks items whose phases 3–7 are done.
+    pub async fn mark_followed(&self, run: &Run, ids: &[i64]) -> StoreResult<()> {
+        let now = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            fenced_tx_guard!(tx, run, now);
+            for id in ids {
+                sqlx::query("update run_items set followed = 1 where run_id = $1 and ado_id = $2")
+                    .bind(&run.id).bind(*id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The sub-item checkpoints of `ids`.
+    pub async fn run_steps(&self, run: &Run, ids: &[i64]) -> StoreResult<Vec<StepRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = format!(
+            "select ado_id, kind, ord, state, jira_ref, error_code from run_steps \
+             where run_id = $1 and ado_id in ({}) order by ado_id, kind, ord",
+            marks.join(", ")
+        );
+        Ok(dispatch!(self, p => {
+            let mut q = sqlx::query_as::<_, StepRow>(&sql).bind(&run.id);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?)
+    }
+
+    /// Writes one sub-item checkpoint (`sent` before the write, `done` or `failed` after).
+    pub async fn mark_step(
+        &self,
+        run: &Run,
+        ado_id: i64,
+        kind: StepKind,
+        ord: i64,
+        state: &str,
+        jira_ref: Option<&str>,
+        error_code: Option<&str>,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            fenced_tx_guard!(tx, run, now);
+            sqlx::query(
+                "insert into run_steps (client_key, run_id, ado_id, kind, ord, state, jira_ref, error_code) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 on conflict (run_id, ado_id, kind, ord) do update set state = $6, jira_ref = $7, error_code = $8")
+                .bind(&run.client_key).bind(&run.id).bind(ado_id).bind(kind.as_str()).bind(ord)
+                .bind(state).bind(jira_ref).bind(error_code)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Sub-items per kind and state.
+    pub async fn step_counts(&self, client_key: &str, run_id: &str) -> StoreResult<Vec<StepCount>> {
+        Ok(dispatch!(self, p => sqlx::query_as::<_, StepCount>(
+            "select kind, state, count(*) as items from run_steps where client_key = $1 and run_id = $2 \
+             group by kind, state order by kind, state")
+            .bind(client_key).bind(run_id).fetch_all(p).await)?)
+    }
+
+    /// Moves a run to `phase` (fenced).
+    pub async fn set_phase(&self, run: &Run, phase: &str) -> StoreResult<()> {
+        let now = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            fenced_tx_guard!(tx, run, now);
+            sqlx::query("update runs set phase = $2 where id = $1")
+                .bind(&run.id).bind(phase).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
