@@ -175,7 +175,7 @@ fn worker(w: &World) -> tokio::process::Child {
 }
 
 const KILLS: usize = 20;
-const ITEMS: usize = 150;
+const ITEMS: usize = 240;
 
 #[tokio::test]
 async fn twenty_sigkills_during_a_run_end_where_an_uninterrupted_run_ends() {
@@ -220,7 +220,7 @@ async fn twenty_sigkills_during_a_run_end_where_an_uninterrupted_run_ends() {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..400))).await;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..300))).await;
         child.start_kill().expect("SIGKILL");
         child.wait().await.expect("reaped");
         kills += 1;
@@ -257,4 +257,87 @@ async fn twenty_sigkills_during_a_run_end_where_an_uninterrupted_run_ends() {
         expected.keys().collect::<Vec<_>>(),
         "the same items"
     );
+}
+
+/// The run's current lease owner, read from the shared PostgreSQL store.
+async fn owner(db: &sqlx::PgPool, run: &str) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>("select lease_owner from runs where id = $1")
+        .bind(run)
+        .fetch_one(db)
+        .await
+        .expect("lease owner")
+}
+
+#[tokio::test]
+async fn two_workers_on_postgres_never_share_a_run_and_a_killed_ones_run_moves_to_the_other() {
+    let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") else {
+        eprintln!("FERRY_TEST_POSTGRES_URL is not set; skipped (CI sets it)");
+        return;
+    };
+    let w = world_env(
+        ITEMS * 4,
+        None,
+        &[("FERRY_DATABASE_URL", &url), ("FERRY_RUN_WORKERS", "0")],
+    )
+    .await;
+    let db = sqlx::PgPool::connect(&url).await.expect("postgres");
+    let mut a = worker(&w);
+    let mut b = worker(&w);
+    let pid = |c: &tokio::process::Child| format!("{}-", c.id().expect("running"));
+    let (pid_a, pid_b) = (pid(&a), pid(&b));
+    let mapping = approved(&w).await;
+    let run = start(&w, &mapping).await;
+
+    // Watch the owner for a few lease periods while the run makes progress.
+    let mut owners: Vec<String> = Vec::new();
+    fn note(owners: &mut Vec<String>, o: Option<String>) {
+        if let Some(o) = o
+            && owners.last() != Some(&o)
+        {
+            owners.push(o);
+        }
+    }
+    let watch_from = tokio::time::Instant::now();
+    let progress_before = loop {
+        note(&mut owners, owner(&db, &run).await);
+        let (now, status) = progress(&w, &run).await;
+        assert_ne!(
+            status, "completed",
+            "the run ended before the kill; use more items"
+        );
+        if watch_from.elapsed() > Duration::from_secs(5) && now > 0 {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(owners.len(), 1, "one worker holds the run: {owners:?}");
+    let (victim, survivor) = if owners[0].starts_with(&pid_a) {
+        (&mut a, pid_b.clone())
+    } else {
+        assert!(owners[0].starts_with(&pid_b), "{owners:?}");
+        (&mut b, pid_a.clone())
+    };
+    victim.start_kill().expect("SIGKILL");
+    victim.wait().await.expect("reaped");
+
+    // The survivor takes the run over once the lease lapses and finishes it.
+    let done = loop {
+        note(&mut owners, owner(&db, &run).await);
+        let (_, status) = progress(&w, &run).await;
+        if status == "completed" {
+            break status;
+        }
+        assert_ne!(status, "failed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done, "completed");
+    assert_eq!(owners.len(), 2, "the run changed hands once: {owners:?}");
+    assert!(owners[1].starts_with(&survivor), "{owners:?}");
+    let landed = landed(&w).await;
+    assert!(progress_before > 0);
+    assert!(
+        landed.values().all(|l| l.copies == 1),
+        "no item was created twice"
+    );
+    let _ = (a.start_kill(), b.start_kill());
 }
