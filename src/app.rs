@@ -162,7 +162,7 @@ pub fn spawn_workers(
     shutdown: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
-    vec![
+    let mut workers = vec![
         tokio::spawn(crate::intake::scan::worker(
             state.clone(),
             owner.clone(),
@@ -173,12 +173,15 @@ pub fn spawn_workers(
             owner.clone(),
             shutdown.clone(),
         )),
-        tokio::spawn(crate::engine::worker(
+    ];
+    for n in 0..state.config.run_workers {
+        workers.push(tokio::spawn(crate::engine::worker(
             state.clone(),
-            owner,
+            format!("{owner}-run{n}"),
             shutdown.clone(),
-        )),
-    ]
+        )));
+    }
+    workers
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

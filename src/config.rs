@@ -53,6 +53,12 @@ pub struct Config {
     pub pricing: Pricing,
     /// Quota points per hour the run estimate assumes (Jira's Tier 1 pool by default).
     pub points_per_hour: f64,
+    /// Run workers in this process (`FERRY_RUN_WORKERS`; 0 leaves migrations to `ferry
+    /// worker` processes).
+    pub run_workers: usize,
+    /// How long a claimed run stays a worker's without a heartbeat (`FERRY_RUN_LEASE_SECS`):
+    /// after a crash, the run waits this long before another worker takes it over.
+    pub run_lease: std::time::Duration,
     /// Development or production.
     pub mode: Mode,
     /// Folder for the embedded database and the development key.
@@ -72,6 +78,8 @@ impl fmt::Debug for Config {
             .field("source_policy", &self.source_policy)
             .field("pricing", &self.pricing)
             .field("points_per_hour", &self.points_per_hour)
+            .field("run_workers", &self.run_workers)
+            .field("run_lease", &self.run_lease)
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
             .finish()
@@ -163,7 +171,26 @@ impl Config {
                 .context("FERRY_POINTS_PER_HOUR must be a positive number")?,
             None => crate::intake::quote::TIER1_POINTS_PER_HOUR,
         };
+        let run_workers = match get("FERRY_RUN_WORKERS") {
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 64)
+                .context("FERRY_RUN_WORKERS must be a whole number from 0 to 64")?,
+            None => 2,
+        };
+        let run_lease = match get("FERRY_RUN_LEASE_SECS") {
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .context("FERRY_RUN_LEASE_SECS must be a whole number of seconds from 1 to 600")?,
+            None => std::time::Duration::from_secs(30),
+        };
         Ok(Self {
+            run_workers,
+            run_lease,
             source_policy: SourcePolicy::parse(
                 &get("FERRY_ALLOWED_SOURCE_HOSTS").unwrap_or_default(),
             ),

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::{StreamExt as _, TryStreamExt as _, future::BoxFuture};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -76,13 +76,24 @@ impl Job<'_> {
     }
 
     /// Records a sub-item written (or found already written) as `jira_ref`.
-    pub async fn done(&self, kind: StepKind, ord: i64, jira_ref: Option<&str>) -> anyhow::Result<()> {
+    pub async fn done(
+        &self,
+        kind: StepKind,
+        ord: i64,
+        jira_ref: Option<&str>,
+    ) -> anyhow::Result<()> {
         self.mark(kind, ord, "done", jira_ref, None).await
     }
 
     /// Records a sub-item Jira refused for good, with a problem code.
     pub async fn failed(&self, kind: StepKind, ord: i64, code: &str) -> anyhow::Result<()> {
-        tracing::warn!(item = self.plan.ado_id, kind = kind.as_str(), ord, code, "sub-item failed");
+        tracing::warn!(
+            item = self.plan.ado_id,
+            kind = kind.as_str(),
+            ord,
+            code,
+            "sub-item failed"
+        );
         self.mark(kind, ord, "failed", None, Some(code)).await
     }
 
@@ -148,12 +159,19 @@ pub async fn phase(
             .iter()
             .filter_map(|row| job(state, run, ctx, &ado, row, &items, &plans, &mut steps))
             .collect();
-        let followed: Vec<i64> = futures_util::stream::iter(jobs.into_iter().map(Ok))
-            .map_ok(|job| async move {
-                follow(&job).await?;
-                anyhow::Ok(job.plan.ado_id)
+        // Boxed as `Send` futures: an unboxed stream of borrowing futures trips the compiler's
+        // higher-ranked `Send` check when the worker is spawned.
+        let futures: Vec<BoxFuture<'_, anyhow::Result<i64>>> = jobs
+            .iter()
+            .map(|job| {
+                Box::pin(async move {
+                    follow(job).await?;
+                    Ok(job.plan.ado_id)
+                }) as BoxFuture<'_, _>
             })
-            .try_buffer_unordered(CONCURRENT_ITEMS)
+            .collect();
+        let followed: Vec<i64> = futures_util::stream::iter(futures)
+            .buffer_unordered(CONCURRENT_ITEMS)
             .try_collect()
             .await?;
         // Items ADO no longer has are followed with nothing to do: their issue exists already.
@@ -211,7 +229,13 @@ async fn remote_link(job: &Job<'_>) -> anyhow::Result<()> {
         "object": { "url": url, "title": format!("ADO #{}", job.plan.ado_id) },
     });
     let path = format!("/rest/api/3/issue/{}/remotelink", job.jira_key);
-    match job.ctx.jira.client.post_json_idempotent::<_, Value>(&path, &body).await {
+    match job
+        .ctx
+        .jira
+        .client
+        .post_json_idempotent::<_, Value>(&path, &body)
+        .await
+    {
         Ok(answer) => {
             let id = answer["id"].as_i64().map(|i| i.to_string());
             job.done(StepKind::Remote, 0, id.as_deref()).await

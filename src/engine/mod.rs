@@ -17,8 +17,6 @@ use crate::{
     store::{Run, StoreError},
 };
 
-/// How long a claimed run is ours without a heartbeat.
-pub const LEASE_MS: i64 = 30_000;
 /// How often an idle worker looks for queued runs (it is also woken on new ones).
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
@@ -38,7 +36,7 @@ pub enum Stop {
 /// Runs runs until `shutdown`; wakes on `state.run_wakeup` or every few seconds.
 pub async fn worker(state: AppState, owner: String, shutdown: CancellationToken) {
     loop {
-        match state.store.claim_run(&owner, LEASE_MS).await {
+        match state.store.claim_run(&owner, lease_ms(&state)).await {
             Ok(Some(run)) => {
                 let id = run.id.clone();
                 if let Err(e) = run_one(&state, run, &shutdown).await {
@@ -75,7 +73,13 @@ pub async fn run_one(
         Ok(c) => c,
         Err(e) => return fail(state, &run, &format!("{e:#}")).await,
     };
-    match drive(state, &run, &ctx, shutdown).await {
+    // The lease is renewed in the background too, so a long batch (a slow upload, a
+    // reconciliation's pauses) does not let it lapse; losing it stops the drive at once.
+    let outcome = tokio::select! {
+        r = drive(state, &run, &ctx, shutdown) => r,
+        e = keep_lease(state, &run) => Err(e),
+    };
+    match outcome {
         Ok(Stop::Done) => state
             .store
             .finish_run(&run, "completed", None)
@@ -143,13 +147,29 @@ pub(crate) async fn checkpoint(
     run: &Run,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<Stop>> {
-    let control = state.store.heartbeat_run(run, LEASE_MS).await?;
+    let control = state.store.heartbeat_run(run, lease_ms(state)).await?;
     Ok(match control.as_deref() {
         Some("cancel") => Some(Stop::Cancelled),
         Some("pause") => Some(Stop::Paused),
         _ if shutdown.is_cancelled() => Some(Stop::Shutdown),
         _ => None,
     })
+}
+
+/// Renews the run's lease every third of its length; returns only when it was lost.
+async fn keep_lease(state: &AppState, run: &Run) -> anyhow::Error {
+    loop {
+        tokio::time::sleep(state.config.run_lease / 3).await;
+        match state.store.heartbeat_run(run, lease_ms(state)).await {
+            Err(e @ StoreError::Conflict(_)) => return e.into(),
+            Err(e) => tracing::warn!(error = %e, "renewing the run lease failed; retrying"),
+            Ok(_) => {}
+        }
+    }
+}
+
+fn lease_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.run_lease.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Each item's create wave: 0 for the top of the hierarchy, one more per level down, so a

@@ -53,7 +53,8 @@ async fn one(
     let ck = &auth.tenant.client_key;
     let run = state.store.run(ck, &id).await?;
     let counts = state.store.run_counts(ck, &id).await?;
-    Ok(Json(json!({ "run": run, "items": counts })))
+    let steps = state.store.step_counts(ck, &id).await?;
+    Ok(Json(json!({ "run": run, "items": counts, "steps": steps })))
 }
 
 async fn control(

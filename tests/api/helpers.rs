@@ -55,6 +55,8 @@ pub struct TestApp {
     pub key_requests: Arc<AtomicUsize>,
     jira: Arc<Mutex<JiraStub>>,
     jira_url: String,
+    /// The configuration the app was started with, for `ferry` child processes on its store.
+    pub env: HashMap<String, String>,
     _db: tempfile_dir::TempDir,
     shutdown: CancellationToken,
 }
@@ -224,6 +226,7 @@ impl TestApp {
             key_requests,
             jira,
             jira_url,
+            env,
             _db: db,
             shutdown,
         }

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// A Jira client signed as Ferry, to read what the run wrote through Jira's standard API.
-fn jira_reader(w: &World) -> JiraClient {
+pub(crate) fn jira_reader(w: &World) -> JiraClient {
     let tenant = TenantCredentials {
         base_url: w.site.base_url.parse().expect("url"),
         shared_secret: SecretString::from(w.site.secret.clone()),
@@ -60,7 +60,7 @@ async fn issues_in_jira(w: &World) -> HashMap<i64, Vec<(String, Option<String>)>
     }
 }
 
-async fn approved(w: &World) -> String {
+pub(crate) async fn approved(w: &World) -> String {
     let m = draft(w).await;
     let id = m["id"].as_str().expect("id").to_owned();
     let r = w
@@ -76,7 +76,7 @@ async fn approved(w: &World) -> String {
     id
 }
 
-async fn start(w: &World, mapping: &str) -> String {
+pub(crate) async fn start(w: &World, mapping: &str) -> String {
     let r = w
         .app
         .api(
