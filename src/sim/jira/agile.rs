@@ -217,9 +217,10 @@ async fn update(
                 let parallel = sim.0.site.boards.iter().any(|b| {
                     b["id"].as_u64() == board && b["parallelSprints"].as_bool() == Some(true)
                 });
-                let busy = data.sprints.values().any(|s| {
-                    s["originBoardId"].as_u64() == board && s["state"] == "active"
-                });
+                let busy = data
+                    .sprints
+                    .values()
+                    .any(|s| s["originBoardId"].as_u64() == board && s["state"] == "active");
                 if busy && !parallel {
                     return Err(JiraError::bad_request(
                         "This board already has an active sprint; complete it before starting another.",

@@ -163,10 +163,7 @@ async fn types(State(sim): State<JiraSim>) -> Json<Value> {
 
 /// `DELETE /issueLinkType/{id}`: the type is gone for every later call (links already made of
 /// it stay readable here; Jira would delete them too).
-async fn remove_type(
-    State(sim): State<JiraSim>,
-    Path(id): Path<String>,
-) -> JiraResult<StatusCode> {
+async fn remove_type(State(sim): State<JiraSim>, Path(id): Path<String>) -> JiraResult<StatusCode> {
     sim.link_type(&json!({ "id": id }))
         .ok_or_else(|| JiraError::not_found("No issue link type with the given id."))?;
     sim.0.data.write().removed_link_types.insert(id);
