@@ -601,3 +601,117 @@ async fn mappings_version_every_change_and_dry_runs_are_fenced_and_counted() {
         );
     }
 }
+
+#[tokio::test]
+async fn run_objects_keep_their_first_origin_stages_move_and_a_lost_lease_cannot_write() {
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        let ck = key("objects");
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
+        let conn = key("conn");
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let catalog = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+        let m = store
+            .save_draft(&ck, &catalog.id, "FAB", "{}", "{}", "admin")
+            .await
+            .expect("draft");
+        store
+            .approve_mapping(&ck, &m.id, 1, "admin")
+            .await
+            .expect("approve");
+        let queued = store.queue_run(&ck, &m.id, "admin").await.expect("queue");
+        let run = loop {
+            let r = store
+                .claim_run("w1", 30_000)
+                .await
+                .expect("claim")
+                .expect("a run");
+            if r.id == queued.id {
+                break r;
+            }
+        };
+        store
+            .record_run_objects(
+                &run,
+                &[
+                    ("sprint", "7".into(), "created"),
+                    ("account", "a1".into(), "unresolved"),
+                ],
+            )
+            .await
+            .expect("record");
+        // Preflight again after a crash: the sprint is found now, but it was created.
+        store
+            .record_run_objects(
+                &run,
+                &[
+                    ("sprint", "7".into(), "found"),
+                    ("component", "10".into(), "found"),
+                ],
+            )
+            .await
+            .expect("record again");
+        store
+            .set_sprint_stage(&run, "7", "filled")
+            .await
+            .expect("stage");
+        store
+            .set_sprint_stage(&run, "7", "closed")
+            .await
+            .expect("stage");
+        let objects = store.run_objects(&run).await.expect("objects");
+        let seen: Vec<(&str, &str, &str, Option<&str>)> = objects
+            .iter()
+            .map(|o| {
+                (
+                    o.kind.as_str(),
+                    o.jira_id.as_str(),
+                    o.origin.as_str(),
+                    o.stage.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("account", "a1", "unresolved", None),
+                ("component", "10", "found", None),
+                ("sprint", "7", "created", Some("closed")),
+            ],
+            "{b}"
+        );
+        assert!(
+            store
+                .created_items_after(&run, 0, 10)
+                .await
+                .expect("items")
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .catalog_items_over_caps(&ck, &catalog.id, (5000, 2000, 2000))
+                .await
+                .expect("caps"),
+            0
+        );
+        // Another worker takes the run over: the first one's writes are refused.
+        let mut stale = run.clone();
+        stale.lease_token -= 1;
+        assert!(
+            matches!(
+                store.set_sprint_stage(&stale, "7", "started").await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}"
+        );
+    }
+}

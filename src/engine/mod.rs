@@ -5,6 +5,8 @@
 
 mod create;
 mod followup;
+mod preflight;
+mod sprints;
 
 use std::time::Duration;
 
@@ -130,15 +132,25 @@ async fn drive(
         return Ok(stop);
     }
     if run.phase == "preflight" {
+        preflight::phase(state, run, ctx).await?;
         state.store.seed_run(run, &waves(ctx)).await?;
     }
-    if run.phase != "followup" {
+    // Accounts preflight found gone are unresolved on every turn: the fallback user stands in.
+    let adjusted = preflight::user_map(state, run, ctx).await?;
+    let ctx = adjusted.as_ref().unwrap_or(ctx);
+    if run.phase != "followup" && run.phase != "sprints" {
         match create::phase(state, run, ctx, shutdown).await? {
             Stop::Done => state.store.set_phase(run, "followup").await?,
             stop => return Ok(stop),
         }
     }
-    followup::phase(state, run, ctx, shutdown).await
+    if run.phase != "sprints" {
+        match followup::phase(state, run, ctx, shutdown).await? {
+            Stop::Done => state.store.set_phase(run, "sprints").await?,
+            stop => return Ok(stop),
+        }
+    }
+    sprints::phase(state, run, ctx, shutdown).await
 }
 
 /// The checkpoint between batches: renews the lease and acts on pause, cancel and shutdown.

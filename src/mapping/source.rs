@@ -95,13 +95,13 @@ impl Source {
             .collect();
         let mut areas = Vec::new();
         if let Some(root) = structure.get("areas") {
-            walk(root, &mut |n| areas.push(text(n, "path")));
+            walk(root, &mut |n| areas.push(item_path(&text(n, "path"))));
         }
         let mut dated: Vec<(String, String)> = Vec::new();
         if let Some(root) = structure.get("iterations") {
             walk(root, &mut |n| {
                 if let Some(start) = n.get("startDate").and_then(Value::as_str) {
-                    dated.push((start.to_owned(), text(n, "path")));
+                    dated.push((start.to_owned(), item_path(&text(n, "path"))));
                 }
             });
         }
@@ -144,6 +144,21 @@ fn walk(node: &Value, visit: &mut dyn FnMut(&Value)) {
     go(node, visit, 0);
 }
 
+/// A classification node's path as work items carry it: ADO names nodes
+/// `\Project\Iteration\Sprint 1` (a leading `\` and the structure group after the project),
+/// while `System.IterationPath` says `Project\Sprint 1`; rules are matched against the latter.
+/// A path already in that form is kept.
+pub fn item_path(node_path: &str) -> String {
+    let Some(rest) = node_path.strip_prefix('\\') else {
+        return node_path.to_owned();
+    };
+    let mut parts: Vec<&str> = rest.split('\\').collect();
+    if parts.len() > 1 {
+        parts.remove(1);
+    }
+    parts.join("\\")
+}
+
 /// ADO paths use `\`; the last segment is the node's own name.
 pub fn leaf(path: &str) -> &str {
     path.rsplit('\\').next().unwrap_or(path)
@@ -171,5 +186,18 @@ mod tests {
         assert_eq!(s.areas, vec!["Fab", "Fab\\Web"]);
         assert_eq!(s.iterations, vec!["Fab\\S1", "Fab\\S2"]);
         assert_eq!(leaf("Fab\\S1"), "S1");
+    }
+
+    #[test]
+    fn node_paths_become_the_paths_work_items_carry() {
+        let s = Source::from_structure(&json!({
+            "areas": { "name": "Fab", "path": "\\Fab\\Area", "children": [{ "name": "Web", "path": "\\Fab\\Area\\Web", "children": [] }] },
+            "iterations": { "name": "Fab", "path": "\\Fab\\Iteration", "children": [
+                { "name": "S1", "path": "\\Fab\\Iteration\\R1\\S1", "startDate": "2026-01-01T00:00:00Z", "children": [] }
+            ] }
+        }));
+        assert_eq!(s.areas, vec!["Fab", "Fab\\Web"]);
+        assert_eq!(s.iterations, vec!["Fab\\R1\\S1"]);
+        assert_eq!(item_path("Fab\\S1"), "Fab\\S1");
     }
 }

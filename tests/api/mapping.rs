@@ -49,6 +49,24 @@ pub(crate) async fn world_env(
     create_faults: Option<&str>,
     env: &[(&str, &str)],
 ) -> World {
+    world_faulty_env(items, create_faults, &["/rest/api/3/issue/bulk"], env).await
+}
+
+/// Ferry and the simulators, with `faults` applied to the Jira calls to exactly `paths`.
+pub(crate) async fn world_faulty(
+    items: usize,
+    faults: Option<&str>,
+    paths: &'static [&'static str],
+) -> World {
+    world_faulty_env(items, faults, paths, &[]).await
+}
+
+async fn world_faulty_env(
+    items: usize,
+    create_faults: Option<&str>,
+    paths: &'static [&'static str],
+    env: &[(&str, &str)],
+) -> World {
     let mut env = env.to_vec();
     env.push(("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1"));
     let app = TestApp::spawn_with(&env).await;
@@ -103,7 +121,7 @@ pub(crate) async fn world_env(
                 ferry::sim::reqlog::RequestLog::new(),
             );
             let split = tower::service_fn(move |req: axum::extract::Request| {
-                let target = if req.uri().path() == "/rest/api/3/issue/bulk" {
+                let target = if paths.contains(&req.uri().path()) {
                     faulty.clone()
                 } else {
                     clean.clone()

@@ -22,6 +22,17 @@ async fn a_sprint_is_created_future_started_with_dates_and_closed() {
         StatusCode::BAD_REQUEST,
         "no dates yet"
     );
+    let dates = json!({ "state": "active", "startDate": "2026-01-01T00:00:00.000Z", "endDate": "2026-01-15T00:00:00.000Z" });
+    let (status, body) = jira.post(&path, dates.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "sprint 2 of the default site is active, and the board has no parallel sprints: {body}"
+    );
+    let (status, _) = jira
+        .post("/rest/agile/1.0/sprint/2", json!({ "state": "closed" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, active) = jira.post(&path, json!({ "state": "active", "startDate": "2026-01-01T00:00:00.000Z", "endDate": "2026-01-15T00:00:00.000Z" })).await;
     assert_eq!(status, StatusCode::OK, "{active}");
     let (_, closed) = jira.post(&path, json!({ "state": "closed" })).await;
@@ -31,6 +42,39 @@ async fn a_sprint_is_created_future_started_with_dates_and_closed() {
         jira.post(&path, json!({ "state": "active" })).await.0,
         StatusCode::BAD_REQUEST,
         "closed is final"
+    );
+    assert_eq!(
+        jira.post(&path, json!({ "name": "renamed" })).await.0,
+        StatusCode::BAD_REQUEST,
+        "a closed sprint cannot be updated at all"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_link_type_is_gone_from_the_list_and_refuses_links() {
+    let jira = spawn().await;
+    let a = jira.create_story("a", json!({})).await;
+    let b = jira.create_story("b", json!({})).await;
+    let (status, _) = jira.delete("/rest/api/3/issueLinkType/10003").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, types) = jira.get("/rest/api/3/issueLinkType").await;
+    let ids: Vec<&str> = types["issueLinkTypes"]
+        .as_array()
+        .expect("types")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert!(!ids.contains(&"10003") && ids.contains(&"10000"), "{ids:?}");
+    let (status, _) = jira
+        .post(
+            "/rest/api/3/issueLink",
+            json!({ "type": { "id": "10003" }, "inwardIssue": { "key": a }, "outwardIssue": { "key": b } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        jira.delete("/rest/api/3/issueLinkType/10003").await.0,
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -115,6 +115,10 @@ impl TestJira {
         self.send(Method::PUT, path, Some(body), false).await
     }
 
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, None, false).await
+    }
+
     pub async fn connect_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(Method::POST, path, Some(body), true).await
     }

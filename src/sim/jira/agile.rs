@@ -1,6 +1,10 @@
 //! Jira Software agile API: boards, sprints (create, start/close by update), moving issues into
 //! a sprint (at most 50, only open or active sprints).
 //!
+//! One sprint per board may be active at a time, as on a site without parallel sprints; a board
+//! whose JSON carries `"parallelSprints": true` (not a Jira field: the site setting, per board
+//! here) lets several run at once. A closed sprint cannot be updated at all.
+//!
 //! ADO iterations become sprints; closed iterations are recreated and closed after their
 //! issues are moved in, so the order "create → move → start → close" must work and moving into
 //! an already-closed sprint must fail as in Jira.
@@ -115,9 +119,11 @@ async fn board_sprints(
 
 async fn create(State(sim): State<JiraSim>, body: Bytes) -> JiraResult<Response> {
     let body: Value = parse_body(&body)?;
+    // Jira trims the name (spec: createSprint).
     let name = body["name"]
         .as_str()
-        .filter(|n| !n.trim().is_empty())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
         .ok_or_else(|| {
             JiraError::field(
                 StatusCode::BAD_REQUEST,
@@ -187,7 +193,7 @@ async fn update(
     let mut data = sim.0.data.write();
     let sprint = data
         .sprints
-        .get_mut(&id)
+        .get(&id)
         .ok_or_else(|| JiraError::not_found(format!("Sprint with id {id} does not exist")))?;
     let mut next = sprint.clone();
     for k in ["name", "goal", "startDate", "endDate"] {
@@ -196,12 +202,28 @@ async fn update(
         }
     }
     let from = sprint["state"].as_str().unwrap_or("future").to_owned();
+    if from == "closed" {
+        return Err(JiraError::bad_request("A closed sprint cannot be updated."));
+    }
+    let board = sprint["originBoardId"].as_u64();
     if let Some(to) = body["state"].as_str().filter(|s| *s != from) {
         match (from.as_str(), to) {
             ("future", "active") => {
                 if next["startDate"].is_null() || next["endDate"].is_null() {
                     return Err(JiraError::bad_request(
                         "A sprint needs a start date and an end date to be started.",
+                    ));
+                }
+                let parallel = sim.0.site.boards.iter().any(|b| {
+                    b["id"].as_u64() == board && b["parallelSprints"].as_bool() == Some(true)
+                });
+                let busy = data
+                    .sprints
+                    .values()
+                    .any(|s| s["originBoardId"].as_u64() == board && s["state"] == "active");
+                if busy && !parallel {
+                    return Err(JiraError::bad_request(
+                        "This board already has an active sprint; complete it before starting another.",
                     ));
                 }
             }
@@ -213,13 +235,10 @@ async fn update(
             }
         }
         next["state"] = json!(to);
-    } else if from == "closed" && (body.get("startDate").is_some() || body.get("endDate").is_some())
-    {
-        return Err(JiraError::bad_request(
-            "The dates of a closed sprint cannot be changed.",
-        ));
     }
-    *sprint = next.clone();
+    if let Some(s) = data.sprints.get_mut(&id) {
+        *s = next.clone();
+    }
     Ok(Json(next))
 }
 

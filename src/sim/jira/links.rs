@@ -29,7 +29,10 @@ pub fn router() -> Router<JiraSim> {
         .route("/rest/api/3/issueLink", axum::routing::post(create))
         .route("/rest/api/3/issueLink/{id}", get(fetch).delete(remove))
         .route("/rest/api/3/issueLinkType", get(types))
-        .route("/rest/api/3/issueLinkType/{id}", get(one_type))
+        .route(
+            "/rest/api/3/issueLinkType/{id}",
+            get(one_type).delete(remove_type),
+        )
         .route(
             "/rest/api/3/issue/{issue}/remotelink",
             get(remote_list).post(remote_upsert),
@@ -41,15 +44,17 @@ pub fn router() -> Router<JiraSim> {
 }
 
 impl JiraSim {
+    /// The link type `r` names by id or name, unless it was deleted. Takes the data lock
+    /// briefly: never call it while holding it.
     fn link_type(&self, r: &Value) -> Option<&Value> {
         let (k, want) = ["id", "name"]
             .iter()
             .find_map(|k| Some((*k, text(r, k)?)))?;
-        self.0
-            .site
-            .issue_link_types
-            .iter()
-            .find(|t| text(t, k).as_deref() == Some(want.as_str()))
+        let removed = self.0.data.read().removed_link_types.clone();
+        self.0.site.issue_link_types.iter().find(|t| {
+            text(t, k).as_deref() == Some(want.as_str())
+                && !text(t, "id").is_some_and(|id| removed.contains(&id))
+        })
     }
 
     /// `IssueLink` JSON; seen from `from`, only the other end is shown (as in `fields.issuelinks`).
@@ -145,7 +150,24 @@ async fn remove(State(sim): State<JiraSim>, Path(id): Path<u64>) -> JiraResult<S
 }
 
 async fn types(State(sim): State<JiraSim>) -> Json<Value> {
-    Json(json!({ "issueLinkTypes": sim.0.site.issue_link_types }))
+    let removed = sim.0.data.read().removed_link_types.clone();
+    let live: Vec<&Value> = sim
+        .0
+        .site
+        .issue_link_types
+        .iter()
+        .filter(|t| !text(t, "id").is_some_and(|id| removed.contains(&id)))
+        .collect();
+    Json(json!({ "issueLinkTypes": live }))
+}
+
+/// `DELETE /issueLinkType/{id}`: the type is gone for every later call (links already made of
+/// it stay readable here; Jira would delete them too).
+async fn remove_type(State(sim): State<JiraSim>, Path(id): Path<String>) -> JiraResult<StatusCode> {
+    sim.link_type(&json!({ "id": id }))
+        .ok_or_else(|| JiraError::not_found("No issue link type with the given id."))?;
+    sim.0.data.write().removed_link_types.insert(id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn one_type(State(sim): State<JiraSim>, Path(id): Path<String>) -> JiraResult<Json<Value>> {

@@ -88,6 +88,8 @@ pub struct Data {
     pub components: Vec<Value>,
     pub versions: Vec<Value>,
     pub tasks: HashMap<String, Value>,
+    /// Ids of the site's link types deleted through the API.
+    pub removed_link_types: std::collections::HashSet<String>,
 }
 
 impl Data {
@@ -116,6 +118,7 @@ impl Data {
             components: site.components.clone(),
             versions: site.versions.clone(),
             tasks: HashMap::new(),
+            removed_link_types: std::collections::HashSet::new(),
         }
     }
 
