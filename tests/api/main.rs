@@ -9,5 +9,6 @@ mod hygiene;
 mod intake;
 mod lifecycle;
 mod mapping;
+mod mapping_llm;
 mod runs;
 mod tenancy;

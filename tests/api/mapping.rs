@@ -40,7 +40,18 @@ pub(crate) async fn world(items: usize) -> World {
 /// The same, with the simulator's `faults` spec applied to Jira's bulk create only (other
 /// calls, permission checks included, stay clean so the test sees the create path alone).
 pub(crate) async fn world_with(items: usize, create_faults: Option<&str>) -> World {
-    let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
+    world_env(items, create_faults, &[]).await
+}
+
+/// The same, with more Ferry environment (`FERRY_LLM_*`, for instance).
+pub(crate) async fn world_env(
+    items: usize,
+    create_faults: Option<&str>,
+    env: &[(&str, &str)],
+) -> World {
+    let mut vars = vec![("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")];
+    vars.extend_from_slice(env);
+    let app = TestApp::spawn_with(&vars).await;
     let options = GenOptions::new(items, 11).with_trouble();
     let (text, _) = generate_string(&options).expect("generate");
     let ado_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
