@@ -43,6 +43,8 @@ pub struct App {
     pub dry_run_wakeup: tokio::sync::Notify,
     /// Wakes the run workers when a run is queued or resumed.
     pub run_wakeup: tokio::sync::Notify,
+    /// The model that suggests rules for what a draft leaves open, when configured.
+    pub llm: Option<Arc<crate::llm::LlmClient>>,
 }
 
 impl App {
@@ -65,7 +67,14 @@ impl AppState {
         let descriptor =
             crate::connect::descriptor::render(config.base_url.as_str(), &config.app_key)?;
         let host = HostClient::new(&config.app_key, std::time::Duration::from_secs(30));
+        let llm = match &config.llm {
+            Some(c) => Some(Arc::new(
+                crate::llm::LlmClient::new(c, crate::llm::TIMEOUT).context("the LLM client")?,
+            )),
+            None => None,
+        };
         Ok(Self(Arc::new(App {
+            llm,
             install_keys: InstallKeys::new(config.install_keys_url.clone()),
             permissions: Permissions::new(host.clone()),
             host,

@@ -21,6 +21,8 @@ pub mod engine;
 pub mod error;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.
 pub mod intake;
+/// The optional model that suggests mapping rules (OpenAI-compatible; schema metadata only).
+pub mod llm;
 /// Mapping: drafts, the transform and HTML→ADF (pure, no I/O).
 pub mod mapping;
 /// Simulators of Azure DevOps and Jira Cloud.

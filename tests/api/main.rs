@@ -10,6 +10,7 @@ mod hygiene;
 mod intake;
 mod lifecycle;
 mod mapping;
+mod mapping_llm;
 mod run_preflight;
 mod runs;
 mod tenancy;
