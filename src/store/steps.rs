@@ -91,6 +91,13 @@ impl Store {
         })
     }
 
+    /// Items whose phases 3–7 are done.
+    pub async fn followed_count(&self, client_key: &str, run_id: &str) -> StoreResult<i64> {
+        Ok(dispatch!(self, p => sqlx::query_scalar::<_, i64>(
+            "select count(*) from run_items where client_key = $1 and run_id = $2 and followed = 1")
+            .bind(client_key).bind(run_id).fetch_one(p).await)?)
+    }
+
     /// The sub-item checkpoints of `ids`.
     pub async fn run_steps(&self, run: &Run, ids: &[i64]) -> StoreResult<Vec<StepRow>> {
         if ids.is_empty() {
