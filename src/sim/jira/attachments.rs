@@ -45,6 +45,8 @@ pub fn router(body_limit: usize) -> Router<JiraSim> {
 /// One stored file, as the benchmark oracle sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
+    /// The attachment id, as the REST API shows it.
+    pub id: String,
     /// File name as uploaded.
     pub filename: String,
     /// Size in bytes.
@@ -65,6 +67,7 @@ impl JiraSim {
             .iter()
             .filter_map(|a| data.attachments.get(a))
             .map(|a| StoredFile {
+                id: a.id.to_string(),
                 filename: a.filename.clone(),
                 size: a.size,
                 sha256: a.sha256.clone(),
