@@ -17,6 +17,10 @@
 //!   claim one attachment; files with different names may run side by side.
 //! - The checkpoint is `StepKind::File` with `ord` = the file's index in the item's attached
 //!   files; inline images that are not attached files follow them (see `images.rs`).
+//! - Codes of a failed file: `attachment_too_large` (over the site's upload limit, known from
+//!   the download's length before sending, or Jira's 413), `attachment_refused` (another 4xx),
+//!   `attachment_gone_from_ado` (404 from ADO), `attachment_url_refused` (a URL outside the
+//!   organization).
 
 mod images;
 
