@@ -212,6 +212,7 @@ fn job<'a>(
 /// One item's sub-items, in order; the transition last.
 async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
     remote_link(job).await?;
+    super::files::files(job).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! reconciliation) and followup (phases 3–7 per created item, each sub-item checkpointed).
 
 mod create;
+mod files;
 mod followup;
 mod preflight;
 mod sprints;

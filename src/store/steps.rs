@@ -1,6 +1,6 @@
-//! Sub-item checkpoints of phases 3–7: one row per link, remote link, attachment, comment and
-//! transition of an item, and the `followed` mark on the id map once all of an item's are done.
-//! Every write is fenced by the run's lease, like the id map's.
+//! Sub-item checkpoints of phases 3–7: one row per link, remote link, attachment, inline-image
+//! rewrite, comment and transition of an item, and the `followed` mark on the id map once all
+//! of an item's are done. Every write is fenced by the run's lease, like the id map's.
 
 use serde::Serialize;
 
@@ -16,8 +16,12 @@ pub enum StepKind {
     Link,
     /// The remote link back to the ADO item; `ord` is 0.
     Remote,
-    /// An attachment; `ord` is its number among the item's files.
+    /// An attachment; `ord` is its number among the item's files (inline images that are not
+    /// attached files come after them).
     File,
+    /// The rewrite of rich-text fields whose inline images now point at migrated attachments;
+    /// `ord` is 0.
+    Images,
     /// A comment; `ord` is its number among the item's comments (overflow parts after them).
     Comment,
     /// The transition to the mapped status; `ord` is 0.
@@ -32,6 +36,7 @@ impl StepKind {
             Self::Link => "link",
             Self::Remote => "remote",
             Self::File => "file",
+            Self::Images => "images",
             Self::Comment => "comment",
             Self::Transition => "transition",
         }
