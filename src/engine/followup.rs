@@ -212,6 +212,9 @@ fn job<'a>(
 /// One item's sub-items, in order; the transition last.
 async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
     remote_link(job).await?;
+    let mut pace = super::pace::Pacer::default();
+    super::comments::comments(job, &mut pace).await?;
+    super::transitions::transition(job, &mut pace).await?;
     Ok(())
 }
 

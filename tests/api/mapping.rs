@@ -49,6 +49,33 @@ pub(crate) async fn world_env(
     create_faults: Option<&str>,
     env: &[(&str, &str)],
 ) -> World {
+    let trouble = create_faults.map(|spec| Trouble {
+        faults: Some(spec.to_owned()),
+        limiter: None,
+        log: ferry::sim::reqlog::RequestLog::new(),
+        applies: |_, path| path == "/rest/api/3/issue/bulk",
+    });
+    world_troubled(items, trouble, env).await
+}
+
+/// Faults and limits for some of the Jira simulator's requests.
+pub(crate) struct Trouble {
+    /// A fault spec (`docs/sim-limits.md`).
+    pub faults: Option<String>,
+    /// A limiter.
+    pub limiter: Option<ferry::sim::limits::JiraLimiter>,
+    /// Where the troubled requests are logged.
+    pub log: ferry::sim::reqlog::RequestLog,
+    /// Which requests (method, path) meet the trouble; the others stay clean.
+    pub applies: fn(&Method, &str) -> bool,
+}
+
+/// A world whose Jira requests that `trouble.applies` to go through its faults and limiter.
+pub(crate) async fn world_troubled(
+    items: usize,
+    trouble: Option<Trouble>,
+    env: &[(&str, &str)],
+) -> World {
     let mut env = env.to_vec();
     env.push(("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1"));
     let app = TestApp::spawn_with(&env).await;
@@ -90,20 +117,23 @@ pub(crate) async fn world_env(
     };
     jira.register_app(APP_KEY, &site.secret);
     let clean = ferry::sim::jira::router(jira.clone());
-    let routes = match create_faults {
+    let routes = match trouble {
         None => clean,
-        Some(spec) => {
-            let faults = ferry::sim::faults::Faults::new(
-                ferry::sim::faults::parse_faults(spec).expect("fault spec"),
-            );
+        Some(t) => {
+            let faults = t.faults.as_deref().map(|spec| {
+                ferry::sim::faults::Faults::new(
+                    ferry::sim::faults::parse_faults(spec).expect("fault spec"),
+                )
+            });
             let faulty = ferry::sim::limits::jira_layers(
                 ferry::sim::jira::router(jira.clone()),
-                None,
-                Some(faults),
-                ferry::sim::reqlog::RequestLog::new(),
+                t.limiter,
+                faults,
+                t.log,
             );
+            let applies = t.applies;
             let split = tower::service_fn(move |req: axum::extract::Request| {
-                let target = if req.uri().path() == "/rest/api/3/issue/bulk" {
+                let target = if applies(req.method(), req.uri().path()) {
                     faulty.clone()
                 } else {
                     clean.clone()
