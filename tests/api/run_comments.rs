@@ -256,9 +256,6 @@ async fn every_issue_gets_its_comments_once_in_order_and_reaches_its_status() {
     let took = started.elapsed();
     let seen = check(&w, &mapping).await;
     let refusals = per_issue_refusals(&log);
-    for e in log.entries().iter().filter(|e| e.limiter.is_some()) {
-        eprintln!("{} {} {} {:.3}", e.method, e.path, e.status, e.t);
-    }
     eprintln!(
         "run in {took:?}: {seen:?}, per-issue 429s: {refusals}; {}",
         done["steps"]
