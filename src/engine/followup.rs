@@ -213,6 +213,9 @@ fn job<'a>(
 async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
     remote_link(job).await?;
     super::files::files(job).await?;
+    let mut pace = super::pace::Pacer::default();
+    super::comments::comments(job, &mut pace).await?;
+    super::transitions::transition(job, &mut pace).await?;
     Ok(())
 }
 
