@@ -37,7 +37,7 @@ pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
 pub use run_objects::RunObject;
 pub use runs::{ItemOutcome, Run, RunItem, StateCount};
-pub use steps::{StepCount, StepKind, StepRow};
+pub use steps::{StepCount, StepKind, StepMark, StepRow};
 pub use tenants::Installed;
 
 /// Store failures that callers distinguish.

@@ -61,6 +61,17 @@ pub struct StepRow {
     pub error_code: Option<String>,
 }
 
+/// What a sub-item checkpoint records.
+#[derive(Debug, Clone, Copy)]
+pub struct StepMark<'a> {
+    /// `sent`, `done` or `failed`.
+    pub state: &'a str,
+    /// What Jira made.
+    pub jira_ref: Option<&'a str>,
+    /// Why it failed.
+    pub error_code: Option<&'a str>,
+}
+
 /// Sub-items per kind and state, for progress.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
 pub struct StepCount {
@@ -123,17 +134,19 @@ impl Store {
         })?)
     }
 
-    /// Writes one sub-item checkpoint (`sent` before the write, `done` or `failed` after).
+    /// Writes one sub-item checkpoint of `(ado_id, kind, ord)` (`sent` before the write,
+    /// `done` or `failed` after).
     pub async fn mark_step(
         &self,
         run: &Run,
-        ado_id: i64,
-        kind: StepKind,
-        ord: i64,
-        state: &str,
-        jira_ref: Option<&str>,
-        error_code: Option<&str>,
+        (ado_id, kind, ord): (i64, StepKind, i64),
+        mark: StepMark<'_>,
     ) -> StoreResult<()> {
+        let StepMark {
+            state,
+            jira_ref,
+            error_code,
+        } = mark;
         let now = now_ms();
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
