@@ -211,6 +211,9 @@ fn job<'a>(
 
 /// One item's sub-items, in order; the transition last.
 async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
+    let ends = super::hierarchy::Ends::of(job).await?;
+    super::hierarchy::parent(job, &ends).await?;
+    super::links::links(job, &ends).await?;
     remote_link(job).await?;
     Ok(())
 }

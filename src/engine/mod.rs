@@ -5,6 +5,8 @@
 
 mod create;
 mod followup;
+mod hierarchy;
+mod links;
 
 use std::time::Duration;
 

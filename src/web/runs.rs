@@ -54,7 +54,11 @@ async fn one(
     let run = state.store.run(ck, &id).await?;
     let counts = state.store.run_counts(ck, &id).await?;
     let steps = state.store.step_counts(ck, &id).await?;
-    Ok(Json(json!({ "run": run, "items": counts, "steps": steps })))
+    // Links waiting in the ledger for an end not migrated yet (phase 4).
+    let ledger = state.store.ledger_counts(ck, &id).await?;
+    Ok(Json(
+        json!({ "run": run, "items": counts, "steps": steps, "ledger": ledger }),
+    ))
 }
 
 async fn control(

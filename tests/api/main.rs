@@ -10,5 +10,6 @@ mod hygiene;
 mod intake;
 mod lifecycle;
 mod mapping;
+mod run_links;
 mod runs;
 mod tenancy;

@@ -49,6 +49,17 @@ pub(crate) async fn world_env(
     create_faults: Option<&str>,
     env: &[(&str, &str)],
 ) -> World {
+    world_faults_on(items, create_faults, "/rest/api/3/issue/bulk", env).await
+}
+
+/// The same, with the `faults` spec applied to Jira's `path` only (POST, GET, whatever).
+pub(crate) async fn world_faults_on(
+    items: usize,
+    faults: Option<&str>,
+    path: &'static str,
+    env: &[(&str, &str)],
+) -> World {
+    let create_faults = faults;
     let mut env = env.to_vec();
     env.push(("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1"));
     let app = TestApp::spawn_with(&env).await;
@@ -103,7 +114,7 @@ pub(crate) async fn world_env(
                 ferry::sim::reqlog::RequestLog::new(),
             );
             let split = tower::service_fn(move |req: axum::extract::Request| {
-                let target = if req.uri().path() == "/rest/api/3/issue/bulk" {
+                let target = if req.uri().path() == path {
                     faulty.clone()
                 } else {
                     clean.clone()
