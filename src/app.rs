@@ -43,6 +43,8 @@ pub struct App {
     pub dry_run_wakeup: tokio::sync::Notify,
     /// Wakes the run workers when a run is queued or resumed.
     pub run_wakeup: tokio::sync::Notify,
+    /// The Jira points budget and rate-limit governor every tenant client goes through.
+    pub budget: crate::engine::budget::Budget,
 }
 
 impl App {
@@ -73,6 +75,7 @@ impl AppState {
             scan_wakeup: tokio::sync::Notify::new(),
             dry_run_wakeup: tokio::sync::Notify::new(),
             run_wakeup: tokio::sync::Notify::new(),
+            budget: crate::engine::budget::Budget::new(&config, store.clone()),
             config,
             store,
         })))

@@ -58,11 +58,14 @@ pub async fn tenant_jira(state: &AppState, client_key: &str) -> anyhow::Result<J
     let credentials = state
         .credentials(&tenant)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    JiraClient::new(JiraAuth::Connect {
+    // Every call of the app to a tenant's Jira draws from the points budget and obeys its
+    // rate-limit reactions, shared by all workers and replicas.
+    let client = JiraClient::new(JiraAuth::Connect {
         host: state.host.clone(),
         tenant: credentials,
     })
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(client.with_governor(state.budget.govern(client_key)))
 }
 
 /// Loads the context of a mapping at `version` (the current one when `None`).

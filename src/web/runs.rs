@@ -54,7 +54,10 @@ async fn one(
     let run = state.store.run(ck, &id).await?;
     let counts = state.store.run_counts(ck, &id).await?;
     let steps = state.store.step_counts(ck, &id).await?;
-    Ok(Json(json!({ "run": run, "items": counts, "steps": steps })))
+    let budget = state.budget.view(ck).await?;
+    Ok(Json(
+        json!({ "run": run, "items": counts, "steps": steps, "budget": budget }),
+    ))
 }
 
 async fn control(
