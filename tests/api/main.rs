@@ -10,6 +10,7 @@ mod hygiene;
 mod intake;
 mod lifecycle;
 mod mapping;
+mod run_budget;
 mod run_preflight;
 mod runs;
 mod tenancy;

@@ -61,25 +61,44 @@ impl TenantGovernor {
         }
         let cost = Cost::of(method, path);
         let estimate = cost.estimate() as i64;
-        let window = inner.window_start(now_ms());
-        inner.take(&self.client_key, estimate).await.map_err(|e| {
-            JiraCallError::Transport(format!("the points budget is unavailable: {e}"))
-        })?;
-        // The window may have turned while waiting: charge the one the points came from.
-        let window = window.max(inner.window_start(now_ms()));
         let class = self.class_key(method, path);
-        loop {
-            let wait = inner
-                .classes
-                .lock()
-                .entry(class.clone())
-                .or_default()
-                .try_enter(Instant::now());
-            match wait {
-                Ok(()) => break,
-                Err(d) => tokio::time::sleep(d).await,
+        let pool = inner.pool(&self.client_key);
+        let unavailable =
+            |e| JiraCallError::Transport(format!("the points budget is unavailable: {e}"));
+        let window = loop {
+            let window = inner.window_start(now_ms());
+            inner
+                .take(&self.client_key, estimate)
+                .await
+                .map_err(unavailable)?;
+            // The window may have turned while waiting: charge the one the points came from.
+            let window = window.max(inner.window_start(now_ms()));
+            loop {
+                let wait = inner
+                    .classes
+                    .lock()
+                    .entry(class.clone())
+                    .or_default()
+                    .try_enter(Instant::now());
+                match wait {
+                    Ok(()) => break,
+                    Err(d) => tokio::time::sleep(d).await,
+                }
             }
-        }
+            // A quota 429 met by another call while this one waited for its slot stops it too.
+            if inner
+                .quota_wait(&pool)
+                .await
+                .map_err(unavailable)?
+                .is_none()
+            {
+                break window;
+            }
+            if let Some(a) = inner.classes.lock().get_mut(&class) {
+                a.in_flight = a.in_flight.saturating_sub(1);
+            }
+            inner.spend(&self.client_key, window, estimate, 0);
+        };
         Ok(Ticket::new(Box::new(Charge {
             inner: inner.clone(),
             client_key: self.client_key.clone(),
@@ -131,7 +150,14 @@ impl TenantGovernor {
         }
     }
 
-    async fn on_throttle(&self, kind: Throttle, method: &Method, path: &str, wait: Duration) {
+    async fn on_throttle(
+        &self,
+        kind: Throttle,
+        method: &Method,
+        path: &str,
+        wait: Duration,
+        headers: &HeaderMap,
+    ) {
         let inner = &self.inner;
         let until = Instant::now() + wait;
         match kind {
@@ -152,13 +178,24 @@ impl TenantGovernor {
                 }
             }
             Throttle::Burst => {
+                // The endpoint's steady-state rate, when Jira names it.
+                let rate = headers
+                    .get("beta-ratelimit-policy")
+                    .or_else(|| headers.get("ratelimit-policy"))
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| v.contains("jira-burst-based"))
+                    .and_then(|v| param(v, "q"))
+                    .or_else(|| {
+                        let v = headers.get("x-ratelimit-limit")?.to_str().ok()?;
+                        v.split('/').next()?.trim().parse().ok()
+                    })
+                    .filter(|r| *r > 0);
                 let class = self.class_key(method, path);
-                inner
-                    .classes
-                    .lock()
-                    .entry(class)
-                    .or_default()
-                    .burst(Instant::now(), wait);
+                inner.classes.lock().entry(class).or_default().burst(
+                    Instant::now(),
+                    wait,
+                    rate.map(|r| r as f64),
+                );
             }
             Throttle::PerIssue => {
                 if let Some(issue) = self.issue_key(method, path) {
@@ -202,8 +239,9 @@ impl Governor for TenantGovernor {
         method: &'a Method,
         path: &'a str,
         retry_after: Duration,
+        headers: &'a HeaderMap,
     ) -> BoxFuture<'a, ()> {
-        Box::pin(self.on_throttle(kind, method, path, retry_after))
+        Box::pin(self.on_throttle(kind, method, path, retry_after, headers))
     }
 }
 

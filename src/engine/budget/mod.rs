@@ -431,6 +431,7 @@ mod tests {
                 &Method::GET,
                 "/rest/api/3/field",
                 Duration::from_secs(30),
+                &reqwest::header::HeaderMap::new(),
             )
             .await;
         let v = b.view(&ck).await.expect("view");
@@ -447,6 +448,7 @@ mod tests {
             &Method::POST,
             "/rest/api/3/issue/SCRUM-1/comment",
             Duration::from_secs(2),
+            &reqwest::header::HeaderMap::new(),
         )
         .await;
         let started = Instant::now();

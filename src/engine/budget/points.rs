@@ -46,7 +46,10 @@ impl Cost {
     pub fn points(self, body: &[u8]) -> u64 {
         match self {
             Self::Write => 1,
-            Self::Read { identity } => 1 + objects(body) * per_object(identity),
+            // At least one object: an empty answer is charged like one (the simulator and
+            // Jira's worked example price a plain read at 2); over-counting only makes the
+            // budget wait a little early, under-counting would run into Jira's wall.
+            Self::Read { identity } => 1 + objects(body).max(1) * per_object(identity),
         }
     }
 }
@@ -116,7 +119,11 @@ mod tests {
         let search = Cost::of(&post, "/rest/api/3/search/jql");
         assert_eq!(search, Cost::Read { identity: false });
         assert_eq!(search.points(br#"{"issues":[{},{},{}]}"#), 4);
-        assert_eq!(search.points(br#"{"issues":[]}"#), 1);
+        assert_eq!(
+            search.points(br#"{"issues":[]}"#),
+            2,
+            "charged as one object"
+        );
         let issue = Cost::of(&Method::GET, "/rest/api/3/issue/SCRUM-1");
         assert_eq!(
             issue.points(br#"{"id":"1"}"#),

@@ -285,7 +285,8 @@ impl JiraClient {
                             t.refused();
                         }
                         let wait = asked.unwrap_or(Duration::from_secs(1));
-                        g.throttled(kind.clone(), &method, path, wait).await;
+                        g.throttled(kind.clone(), &method, path, wait, response.headers())
+                            .await;
                         governed += 1;
                         tracing::debug!(
                             ?kind,

@@ -57,13 +57,15 @@ pub trait Governor: Send + Sync {
     fn observe<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, ()>;
 
     /// Records a 429 of `kind`, asked to wait `retry_after`, so that the next
-    /// [`Governor::admit`] of every call it concerns waits that long.
+    /// [`Governor::admit`] of every call it concerns waits that long. `headers` are the
+    /// refusal's (a burst names its endpoint's rate).
     fn throttled<'a>(
         &'a self,
         kind: Throttle,
         method: &'a Method,
         path: &'a str,
         retry_after: Duration,
+        headers: &'a HeaderMap,
     ) -> BoxFuture<'a, ()>;
 }
 
