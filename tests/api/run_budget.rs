@@ -324,12 +324,6 @@ async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues
     eprintln!(
         "429s served to Ferry by reason: {reasons:?}; property writes by the test: {kept_busy}"
     );
-    let keeper: Vec<_> = entries
-        .iter()
-        .filter(|e| e.path.contains("/properties/"))
-        .map(|e| (format!("{:.1}", e.t), e.limiter))
-        .collect();
-    eprintln!("the test's property writes: {keeper:?}");
     for e in ours.iter().filter(|e| e.limiter.is_some()) {
         eprintln!(
             "  429 at {:.2}s: {} {} {:?}",
