@@ -45,6 +45,8 @@ pub struct App {
     pub run_wakeup: tokio::sync::Notify,
     /// The model that suggests rules for what a draft leaves open, when configured.
     pub llm: Option<Arc<crate::llm::LlmClient>>,
+    /// The Jira points budget and rate-limit governor every tenant client goes through.
+    pub budget: crate::engine::budget::Budget,
 }
 
 impl App {
@@ -82,6 +84,7 @@ impl AppState {
             scan_wakeup: tokio::sync::Notify::new(),
             dry_run_wakeup: tokio::sync::Notify::new(),
             run_wakeup: tokio::sync::Notify::new(),
+            budget: crate::engine::budget::Budget::new(&config, store.clone()),
             config,
             store,
         })))

@@ -22,6 +22,15 @@ pub const DEFAULT_INSTALL_KEYS_URL: &str = "https://connect-install-keys.atlassi
 /// The app key in the descriptor; the `iss` of every JWT Ferry sends to Jira.
 pub const DEFAULT_APP_KEY: &str = "io.ferry.ado-migrator";
 
+/// Jira's two quota tiers (reference §1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointsTier {
+    /// Tier 1: one pool shared by every tenant of the app.
+    Global,
+    /// Tier 2: one pool per tenant.
+    Tenant,
+}
+
 /// Whether Ferry runs for development (lenient defaults) or production (everything explicit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -54,6 +63,13 @@ pub struct Config {
     pub pricing: Pricing,
     /// Quota points per hour the run estimate assumes (Jira's Tier 1 pool by default).
     pub points_per_hour: f64,
+    /// Whose pool the points come from (`FERRY_POINTS_TIER`: `global`, Jira's Tier 1 default,
+    /// one pool for all tenants of the app; `tenant`, Tier 2, one pool per tenant).
+    pub points_tier: PointsTier,
+    /// The quota window (`FERRY_POINTS_WINDOW_SECS`, 3600: Jira resets at the top of each UTC
+    /// hour); windows start at multiples of it since the Unix epoch. Shorter only for tests
+    /// against a simulator's virtual hour.
+    pub points_window: std::time::Duration,
     /// Run workers in this process (`FERRY_RUN_WORKERS`; 0 leaves migrations to `ferry
     /// worker` processes).
     pub run_workers: usize,
@@ -103,6 +119,8 @@ impl fmt::Debug for Config {
             .field("source_policy", &self.source_policy)
             .field("pricing", &self.pricing)
             .field("points_per_hour", &self.points_per_hour)
+            .field("points_tier", &self.points_tier)
+            .field("points_window", &self.points_window)
             .field("run_workers", &self.run_workers)
             .field("run_lease", &self.run_lease)
             .field("mode", &self.mode)
@@ -197,6 +215,22 @@ impl Config {
                 .context("FERRY_POINTS_PER_HOUR must be a positive number")?,
             None => crate::intake::quote::TIER1_POINTS_PER_HOUR,
         };
+        let points_tier = match get("FERRY_POINTS_TIER").as_deref() {
+            None | Some("global") | Some("1") => PointsTier::Global,
+            Some("tenant") | Some("2") => PointsTier::Tenant,
+            Some(other) => bail!("FERRY_POINTS_TIER must be `global` or `tenant`, not `{other}`"),
+        };
+        let points_window = match get("FERRY_POINTS_WINDOW_SECS") {
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=86_400).contains(n))
+                .map(std::time::Duration::from_secs)
+                .context(
+                    "FERRY_POINTS_WINDOW_SECS must be a whole number of seconds from 1 to 86400",
+                )?,
+            None => std::time::Duration::from_secs(3600),
+        };
         let run_workers = match get("FERRY_RUN_WORKERS") {
             Some(raw) => raw
                 .parse::<usize>()
@@ -224,6 +258,8 @@ impl Config {
             ),
             pricing,
             points_per_hour,
+            points_tier,
+            points_window,
             base_url,
             app_key,
             listen,

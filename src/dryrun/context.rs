@@ -76,7 +76,15 @@ pub async fn tenant_jira(state: &AppState, client_key: &str) -> anyhow::Result<J
             tenant: credentials,
         }
     };
-    JiraClient::new(auth).map_err(|e| anyhow::anyhow!("{e}"))
+    let client = JiraClient::new(auth).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if tenant.auth == "basic" {
+        // API-token traffic is not metered in the app's points: burst limits only, which the
+        // client meets by honouring Retry-After.
+        return Ok(client);
+    }
+    // Every call of the app to a tenant's Jira draws from the points budget and obeys its
+    // rate-limit reactions, shared by all workers and replicas.
+    Ok(client.with_governor(state.budget.govern(client_key)))
 }
 
 /// Loads the context of a mapping at `version` (the current one when `None`).

@@ -3,6 +3,7 @@
 //! map with create waves), create (bulk create in hierarchy waves, with write-ahead intents and
 //! reconciliation) and followup (phases 3–7 per created item, each sub-item checkpointed).
 
+pub mod budget;
 mod comments;
 mod create;
 mod files;
@@ -87,6 +88,9 @@ pub async fn run_one(
         r = drive(state, &run, &ctx, shutdown) => r,
         e = keep_lease(state, &run) => Err(e),
     };
+    if let Err(e) = state.budget.flush().await {
+        tracing::warn!(error = %e, "reporting the points spent failed");
+    }
     match outcome {
         Ok(Stop::Done) => state
             .store

@@ -10,6 +10,7 @@
 //! is held across a call to ADO or Jira; timestamps are unix milliseconds.
 
 mod audit;
+mod budget;
 mod catalog;
 mod connections;
 mod dry_runs;
@@ -32,6 +33,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqlitePoolOptions},
 };
 
+pub use budget::{BudgetUsage, Reservation, Reserve, share_of};
 pub use catalog::{FieldUse, TypeStateCount, Volumes};
 pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, ProblemRow};
 pub use ledger::{LedgerCounts, LedgerLink, MigratedItem};

@@ -12,6 +12,7 @@ mod lifecycle;
 mod mapping;
 mod mapping_llm;
 mod migrate_cli;
+mod run_budget;
 mod run_comments;
 mod run_files;
 mod run_links;

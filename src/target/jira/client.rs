@@ -6,6 +6,10 @@
 //!   exhausted hourly quota) or a spent budget comes back as [`JiraCallError::RateLimited`] so
 //!   the engine can pause the run instead of holding a call open for an hour.
 //!   <https://developer.atlassian.com/cloud/jira/platform/rate-limiting/>
+//! - With a [`Governor`] (the engine's points budget) every attempt is admitted by it first,
+//!   and a 429 with a known `RateLimit-Reason` is reported to it and tried again once it
+//!   admits the call: it waits for the quota reset, slows the endpoint or delays the issue,
+//!   for every worker at once, always at least the `Retry-After` Jira asked for.
 //! - Other 5xx and transport errors are retried with jittered backoff, but only for calls that
 //!   are safe to repeat: a `POST` that may have been applied is returned as an error, because a
 //!   write with an unknown outcome must be reconciled against Jira before it is tried again
@@ -13,7 +17,7 @@
 //! - 4xx come back typed, with Jira's `errorMessages`/`errors` (validation texts about fields).
 //!   Neither request bodies nor tokens are logged; logs name the path without its query.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
@@ -23,6 +27,7 @@ use url::Url;
 
 use super::{
     error::{JiraCallError, error_from},
+    govern::{Governor, Throttle, Ticket},
     retry::{RetryPolicy, backoff, header, retry_after},
 };
 use crate::connect::outbound::{HostClient, TenantCredentials};
@@ -67,7 +72,12 @@ pub struct JiraClient {
     http: reqwest::Client,
     basic: Option<SecretString>,
     policy: RetryPolicy,
+    governor: Option<Arc<dyn Governor>>,
 }
+
+/// 429s with a known reason one call is tried again after, each once its governor admits it
+/// (quota waits included); a call refused more often than this gives up.
+const MAX_GOVERNED_RETRIES: u32 = 60;
 
 impl std::fmt::Debug for JiraClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -106,12 +116,19 @@ impl JiraClient {
             http,
             basic,
             policy: RetryPolicy::default(),
+            governor: None,
         })
     }
 
     /// The same client with another retry policy.
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// The same client with every attempt admitted by `governor` and its 429s reported to it.
+    pub fn with_governor(mut self, governor: Arc<dyn Governor>) -> Self {
+        self.governor = Some(governor);
         self
     }
 
@@ -171,11 +188,16 @@ impl JiraClient {
         body: Option<&B>,
         replay: Replay,
     ) -> Result<T, JiraCallError> {
-        let response = self.send(method, path_and_query, body, replay).await?;
+        let (response, ticket) = self
+            .send_governed(method, path_and_query, body, replay)
+            .await?;
         let bytes = response
             .bytes()
             .await
             .map_err(|e| JiraCallError::Transport(e.without_url().to_string()))?;
+        if let Some(t) = ticket {
+            t.answered(&bytes);
+        }
         let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
         serde_json::from_slice(bytes).map_err(|e| JiraCallError::Shape(e.to_string()))
     }
@@ -202,6 +224,8 @@ impl JiraClient {
         Ok(request.header(reqwest::header::ACCEPT, "application/json"))
     }
 
+    /// Sends with retries; the answer's points are charged at their estimate.
+    #[allow(dead_code)]
     async fn send<B: Serialize>(
         &self,
         method: Method,
@@ -209,25 +233,83 @@ impl JiraClient {
         body: Option<&B>,
         replay: Replay,
     ) -> Result<reqwest::Response, JiraCallError> {
+        let (response, _ticket) = self
+            .send_governed(method, path_and_query, body, replay)
+            .await?;
+        Ok(response)
+    }
+
+    /// Sends with retries; returns the successful answer and, when governed, its ticket (to be
+    /// settled with the points the answer shows it cost).
+    async fn send_governed<B: Serialize>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&B>,
+        replay: Replay,
+    ) -> Result<(reqwest::Response, Option<Ticket>), JiraCallError> {
+        let path = path_and_query.split('?').next().unwrap_or("");
         let mut attempt = 0;
+        let mut governed = 0;
         let mut waited = Duration::ZERO;
         loop {
+            let mut ticket = match &self.governor {
+                Some(g) => Some(g.admit(&method, path).await?),
+                None => None,
+            };
             attempt += 1;
             let mut request = self.request(method.clone(), path_and_query)?;
             if let Some(b) = body {
                 request = request.json(b);
             }
             let (wait, failure) = match request.send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) if response.status().is_success() => {
+                    if let Some(g) = &self.governor {
+                        g.observe(response.headers()).await;
+                    }
+                    return Ok((response, ticket));
+                }
                 Ok(response) => {
                     let status = response.status();
                     let asked = retry_after(response.headers());
                     let throttled = status == StatusCode::TOO_MANY_REQUESTS
                         || (status == StatusCode::SERVICE_UNAVAILABLE && asked.is_some());
+                    let reason = header(response.headers(), "ratelimit-reason");
+                    let kind = (status == StatusCode::TOO_MANY_REQUESTS)
+                        .then(|| Throttle::from_reason(reason.as_deref()))
+                        .flatten();
+                    if let (Some(g), Some(kind)) = (&self.governor, kind) {
+                        // Refused for rate: not applied, so even a write may go again, once
+                        // the governor admits it (it waits at least `Retry-After`).
+                        if let Some(t) = ticket.take() {
+                            t.refused();
+                        }
+                        let wait = asked.unwrap_or(Duration::from_secs(1));
+                        g.throttled(kind.clone(), &method, path, wait, response.headers())
+                            .await;
+                        governed += 1;
+                        tracing::debug!(
+                            ?kind,
+                            wait_ms = wait.as_millis() as u64,
+                            governed,
+                            "Jira throttled a call"
+                        );
+                        if governed > MAX_GOVERNED_RETRIES {
+                            return Err(JiraCallError::RateLimited {
+                                retry_after: asked,
+                                reason,
+                            });
+                        }
+                        attempt -= 1;
+                        continue;
+                    }
                     if throttled {
+                        if let Some(t) = ticket.take() {
+                            t.refused();
+                        }
                         let failure = JiraCallError::RateLimited {
                             retry_after: asked,
-                            reason: header(response.headers(), "ratelimit-reason"),
+                            reason,
                         };
                         match asked {
                             Some(a) if a > self.policy.max_retry_after => return Err(failure),

@@ -6,6 +6,7 @@
 
 pub mod client;
 mod error;
+pub mod govern;
 pub mod load;
 pub mod meta;
 mod parse;
