@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    mapping::{World, wait_for, world_env},
+    mapping::{Trouble, World, wait_for, world_env, world_troubled},
     runs::{approved, jira_reader, start},
 };
 
@@ -179,8 +179,44 @@ const ITEMS: usize = 240;
 
 #[tokio::test]
 async fn twenty_sigkills_during_a_run_end_where_an_uninterrupted_run_ends() {
-    // The reference: the same dataset, migrated by the app's own worker, uninterrupted.
     let clean = world_env(ITEMS, None, &[]).await;
+    let chaos = world_env(ITEMS, None, &[("FERRY_RUN_WORKERS", "0")]).await;
+    sigkills_end_where_an_uninterrupted_run_ends(clean, chaos).await;
+}
+
+#[tokio::test]
+async fn twenty_sigkills_with_faults_and_index_lag_end_where_an_uninterrupted_run_ends() {
+    // Every Jira write of the killed workers meets lost answers, 5xx, 429 storms, and a search
+    // that lags behind writes; reads and the app's permission checks stay clean.
+    let trouble = Trouble {
+        faults: Some("lost=0.08,error5xx=0.05,storm429=0.02:1s,seed=5".into()),
+        limiter: None,
+        log: ferry::sim::reqlog::RequestLog::new(),
+        applies: |m, path| {
+            *m != Method::GET
+                && !path.ends_with("/permissions/check")
+                && path != "/rest/api/3/search/jql"
+        },
+        paths: &[],
+        index_lag: Duration::from_millis(1500),
+    };
+    let log = trouble.log.clone();
+    let clean = world_env(ITEMS / 2, None, &[]).await;
+    let chaos = world_troubled(ITEMS / 2, Some(trouble), &[("FERRY_RUN_WORKERS", "0")]).await;
+    sigkills_end_where_an_uninterrupted_run_ends(clean, chaos).await;
+    let served = log.entries();
+    let kinds = |k: &str| served.iter().filter(|e| e.fault == Some(k)).count();
+    assert!(
+        kinds("lost") > 0 && kinds("error5xx") > 0 && kinds("storm429") > 0,
+        "the faults were served: lost {}, 5xx {}, 429 {}",
+        kinds("lost"),
+        kinds("error5xx"),
+        kinds("storm429")
+    );
+}
+
+async fn sigkills_end_where_an_uninterrupted_run_ends(clean: World, w: World) {
+    // The reference: the same dataset, migrated by the app's own worker, uninterrupted.
     let mapping = approved(&clean).await;
     let run = start(&clean, &mapping).await;
     let done = wait_for(
@@ -198,7 +234,6 @@ async fn twenty_sigkills_during_a_run_end_where_an_uninterrupted_run_ends() {
     );
 
     // The same dataset, driven only by `ferry worker` processes that keep being killed.
-    let w = world_env(ITEMS, None, &[("FERRY_RUN_WORKERS", "0")]).await;
     let mapping = approved(&w).await;
     let run = start(&w, &mapping).await;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);

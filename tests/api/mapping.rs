@@ -55,6 +55,7 @@ pub(crate) async fn world_env(
         log: ferry::sim::reqlog::RequestLog::new(),
         applies: |_, path| path == "/rest/api/3/issue/bulk",
         paths: &[],
+        index_lag: Duration::ZERO,
     });
     world_troubled(items, trouble, env).await
 }
@@ -73,6 +74,7 @@ pub(crate) async fn world_faults_on(
         log: ferry::sim::reqlog::RequestLog::new(),
         applies: |_, _| false,
         paths,
+        index_lag: Duration::ZERO,
     });
     world_troubled(items, trouble, env).await
 }
@@ -89,6 +91,7 @@ pub(crate) async fn world_faulty(
         log: ferry::sim::reqlog::RequestLog::new(),
         applies: |_, _| false,
         paths,
+        index_lag: Duration::ZERO,
     });
     world_troubled(items, trouble, &[]).await
 }
@@ -105,6 +108,8 @@ pub(crate) struct Trouble {
     pub applies: fn(&Method, &str) -> bool,
     /// And these paths, whatever the method.
     pub paths: &'static [&'static str],
+    /// How long Jira's search lags behind writes.
+    pub index_lag: Duration,
 }
 
 /// A world whose Jira requests that `trouble.applies` to go through its faults and limiter.
@@ -145,7 +150,10 @@ pub(crate) async fn world_troubled(
     let jira = JiraSim::new(
         JiraSite::default_scrum().with_people(resolvable),
         jira_base.parse().expect("url"),
-        JiraSimOptions::default(),
+        JiraSimOptions {
+            index_lag: trouble.as_ref().map_or(Duration::ZERO, |t| t.index_lag),
+            ..JiraSimOptions::default()
+        },
     );
     let site = Site {
         client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),

@@ -242,6 +242,7 @@ async fn every_issue_gets_its_comments_once_in_order_and_reaches_its_status() {
         log: log.clone(),
         applies: |_, _| true,
         paths: &[],
+        index_lag: std::time::Duration::ZERO,
     };
     let w = world_troubled(300, Some(trouble), &[]).await;
     let mapping = approved(&w).await;
@@ -280,6 +281,7 @@ async fn lost_answers_and_server_errors_on_comments_and_transitions_make_no_dupl
         log: RequestLog::new(),
         applies: |_, path| path.ends_with("/comment") || path.ends_with("/transitions"),
         paths: &[],
+        index_lag: std::time::Duration::ZERO,
     };
     let w = world_troubled(120, Some(trouble), &[]).await;
     let mapping = approved(&w).await;
