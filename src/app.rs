@@ -43,6 +43,10 @@ pub struct App {
     pub dry_run_wakeup: tokio::sync::Notify,
     /// Wakes the run workers when a run is queued or resumed.
     pub run_wakeup: tokio::sync::Notify,
+    /// Posts run state changes to tenants' webhooks.
+    pub notifier: crate::engine::notify::Notifier,
+    /// Shares one progress reader per watched run between its event streams.
+    pub run_watch: crate::web::run_events::Watchers,
 }
 
 impl App {
@@ -73,6 +77,8 @@ impl AppState {
             scan_wakeup: tokio::sync::Notify::new(),
             dry_run_wakeup: tokio::sync::Notify::new(),
             run_wakeup: tokio::sync::Notify::new(),
+            notifier: Default::default(),
+            run_watch: Default::default(),
             config,
             store,
         })))

@@ -15,12 +15,14 @@ mod connections;
 mod dry_runs;
 mod mappings;
 mod models;
+mod report;
 mod run_objects;
 mod runs;
 mod scans;
 mod steps;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 use std::{str::FromStr, time::Duration};
 
@@ -35,10 +37,12 @@ pub use catalog::{FieldUse, TypeStateCount, Volumes};
 pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, ProblemRow};
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
+pub use report::{Deleted, Failure, ItemCount, ObjectCount, Progress};
 pub use run_objects::RunObject;
 pub use runs::{ItemOutcome, Run, RunItem, StateCount};
 pub use steps::{StepCount, StepKind, StepRow};
 pub use tenants::Installed;
+pub use webhooks::WebhookRow;
 
 /// Store failures that callers distinguish.
 #[derive(Debug, thiserror::Error)]

@@ -11,5 +11,6 @@ mod intake;
 mod lifecycle;
 mod mapping;
 mod run_preflight;
+mod run_report;
 mod runs;
 mod tenancy;
