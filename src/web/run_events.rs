@@ -47,11 +47,13 @@ pub fn router() -> Router<AppState> {
 }
 
 type Snapshot = Option<Arc<Value>>;
+/// A watched run: (clientKey, run id).
+type RunKey = (String, String);
 
 /// The watched runs of this process: (tenant, run) → the channel its reader publishes on.
 #[derive(Default)]
 pub struct Watchers {
-    runs: parking_lot::Mutex<HashMap<(String, String), Arc<watch::Sender<Snapshot>>>>,
+    runs: parking_lot::Mutex<HashMap<RunKey, Arc<watch::Sender<Snapshot>>>>,
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant.client_key, run = %id))]
@@ -84,7 +86,7 @@ fn subscribe(state: &AppState, client_key: String, id: String) -> watch::Receive
 }
 
 /// Polls the run while someone watches and it is not over; publishes changed snapshots.
-async fn read_run(state: AppState, key: (String, String), tx: Arc<watch::Sender<Snapshot>>) {
+async fn read_run(state: AppState, key: RunKey, tx: Arc<watch::Sender<Snapshot>>) {
     let mut samples: VecDeque<(Instant, i64)> = VecDeque::new();
     loop {
         let over = match state.store.run_progress(&key.0, &key.1).await {
@@ -191,6 +193,12 @@ pub fn view(p: &Progress, samples: &mut VecDeque<(Instant, i64)>) -> Value {
             .or_insert_with(|| json!({ "done": 0, "failed": 0, "sent": 0 }));
         entry[s.state.as_str()] = json!(entry[s.state.as_str()].as_i64().unwrap_or(0) + s.items);
     }
+    let failed_steps: i64 = p
+        .steps
+        .iter()
+        .filter(|s| s.state == "failed")
+        .map(|s| s.items)
+        .sum();
     let sprints_total = objects("sprint", "");
     let sprints_done = objects("sprint", "closed") + objects("sprint", "started");
     let phases = json!({
@@ -200,7 +208,7 @@ pub fn view(p: &Progress, samples: &mut VecDeque<(Instant, i64)>) -> Value {
             "unresolvedAccounts": objects("account", "unresolved"),
         },
         "create": { "done": created, "failed": failed, "total": total },
-        "followup": { "done": followed, "failed": 0, "total": created, "kinds": kinds },
+        "followup": { "done": followed, "failed": failed_steps, "total": created, "kinds": kinds },
         "sprints": {
             "done": sprints_done, "failed": objects("sprint", "held"), "total": sprints_total,
             "filled": objects("sprint", "filled"),

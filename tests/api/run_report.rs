@@ -79,7 +79,7 @@ fn ids_of(list: &Value) -> BTreeSet<i64> {
 
 #[tokio::test]
 async fn progress_streams_to_completion_and_the_report_and_csv_say_what_the_id_map_says() {
-    let w = world(200).await;
+    let w = world(300).await;
     let mapping = approved(&w).await;
     let run = start(&w, &mapping).await;
     let events = read_events(&w, &run).await;
@@ -102,6 +102,7 @@ async fn progress_streams_to_completion_and_the_report_and_csv_say_what_the_id_m
     let last = events.last().expect("last");
     assert_eq!(last["status"], "completed", "{last}");
     let failed = trouble(&w.dataset, "retired_severity");
+    assert!(!failed.is_empty(), "the dataset plants failures");
     let total = items(&w.dataset).len() as i64;
     assert_eq!(count(last, "create", "total"), total);
     assert_eq!(count(last, "create", "failed"), failed.len() as i64);
@@ -143,6 +144,7 @@ async fn progress_streams_to_completion_and_the_report_and_csv_say_what_the_id_m
 
     // Hierarchy changes: the dry run's planted type fallbacks and parents outside the run.
     let h = &report["hierarchy"];
+    assert!(!trouble(&w.dataset, "skip_level_parent").is_empty());
     assert_eq!(
         ids_of(&h["type_fallback"]),
         &trouble(&w.dataset, "skip_level_parent") - &failed
