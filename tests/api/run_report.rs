@@ -82,6 +82,26 @@ async fn progress_streams_to_completion_and_the_report_and_csv_say_what_the_id_m
     let w = world(300).await;
     let mapping = approved(&w).await;
     let run = start(&w, &mapping).await;
+    for path in ["events", "report", "report.csv"] {
+        let r = w
+            .app
+            .http
+            .get(format!("{}/api/migrations/{run}/{path}", w.app.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 401, "{path} needs credentials");
+    }
+    let r = w
+        .app
+        .api(
+            Method::GET,
+            "/api/migrations/no-such-run/events",
+            &w.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
     let events = read_events(&w, &run).await;
 
     // Events arrive, their counts never go back, and the last says completed.
@@ -219,17 +239,23 @@ async fn progress_streams_to_completion_and_the_report_and_csv_say_what_the_id_m
     }
 }
 
-/// What the test's webhook receiver got: (signature header, body).
+/// What the test's webhook receiver got: (signature header, body), the first (failed) one aside.
 type Received = Arc<Mutex<Vec<(String, Bytes)>>>;
 
 async fn receiver(w: &World) -> (String, Received) {
     let got: Received = Arc::default();
     let sink = got.clone();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = axum::Router::new().route(
         "/hook",
         post(move |headers: HeaderMap, body: Bytes| {
             let sink = sink.clone();
+            let calls = calls.clone();
             async move {
+                // The first delivery fails: it must be tried again.
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                }
                 let sig = headers
                     .get("x-ferry-signature")
                     .and_then(|v| v.to_str().ok())
