@@ -47,6 +47,8 @@ pub struct App {
     pub notifier: crate::engine::notify::Notifier,
     /// Shares one progress reader per watched run between its event streams.
     pub run_watch: crate::web::run_events::Watchers,
+    /// The model that suggests rules for what a draft leaves open, when configured.
+    pub llm: Option<Arc<crate::llm::LlmClient>>,
 }
 
 impl App {
@@ -69,7 +71,14 @@ impl AppState {
         let descriptor =
             crate::connect::descriptor::render(config.base_url.as_str(), &config.app_key)?;
         let host = HostClient::new(&config.app_key, std::time::Duration::from_secs(30));
+        let llm = match &config.llm {
+            Some(c) => Some(Arc::new(
+                crate::llm::LlmClient::new(c, crate::llm::TIMEOUT).context("the LLM client")?,
+            )),
+            None => None,
+        };
         Ok(Self(Arc::new(App {
+            llm,
             install_keys: InstallKeys::new(config.install_keys_url.clone()),
             permissions: Permissions::new(host.clone()),
             host,

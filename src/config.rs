@@ -9,6 +9,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use anyhow::{Context, bail};
 use base64::Engine as _;
+use secrecy::SecretString;
 use url::Url;
 
 use crate::{
@@ -63,6 +64,30 @@ pub struct Config {
     pub mode: Mode,
     /// Folder for the embedded database and the development key.
     pub data_dir: PathBuf,
+    /// The optional model that suggests rules for what a draft leaves open; `None` = off.
+    pub llm: Option<LlmConfig>,
+}
+
+/// An OpenAI-compatible chat-completions endpoint (`FERRY_LLM_*`). It only ever receives
+/// schema metadata (see [`crate::mapping::suggest`]), so it is opt-in and off by default.
+#[derive(Clone)]
+pub struct LlmConfig {
+    /// The API's base URL (`https://api.openai.com/v1`); Ferry posts to `{url}/chat/completions`.
+    pub url: Url,
+    /// The model name sent with every request and recorded on the rules it suggests.
+    pub model: String,
+    /// The bearer key, if the endpoint needs one; never printed.
+    pub api_key: Option<SecretString>,
+}
+
+impl fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("url", &redact_url(self.url.as_str()))
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl fmt::Debug for Config {
@@ -82,6 +107,7 @@ impl fmt::Debug for Config {
             .field("run_lease", &self.run_lease)
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
+            .field("llm", &self.llm)
             .finish()
     }
 }
@@ -188,7 +214,9 @@ impl Config {
                 .context("FERRY_RUN_LEASE_SECS must be a whole number of seconds from 1 to 600")?,
             None => std::time::Duration::from_secs(30),
         };
+        let llm = parse_llm(&get, mode)?;
         Ok(Self {
+            llm,
             run_workers,
             run_lease,
             source_policy: SourcePolicy::parse(
@@ -207,6 +235,53 @@ impl Config {
             data_dir,
         })
     }
+}
+
+/// `FERRY_LLM_URL` and `FERRY_LLM_MODEL` turn suggestions on together; one without the
+/// other (or a key without both) is a mistake worth stopping for, not a silent "off".
+fn parse_llm(
+    get: &impl Fn(&str) -> Option<String>,
+    mode: Mode,
+) -> anyhow::Result<Option<LlmConfig>> {
+    let set = |k: &str| {
+        get(k)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let (url, model, key) = (
+        set("FERRY_LLM_URL"),
+        set("FERRY_LLM_MODEL"),
+        set("FERRY_LLM_API_KEY"),
+    );
+    let (url, model) = match (url, model) {
+        (None, None) if key.is_some() => {
+            bail!("FERRY_LLM_API_KEY is set but FERRY_LLM_URL and FERRY_LLM_MODEL are not")
+        }
+        (None, None) => return Ok(None),
+        (Some(u), Some(m)) => (u, m),
+        (Some(_), None) => bail!("FERRY_LLM_URL is set but FERRY_LLM_MODEL is not; set both"),
+        (None, Some(_)) => bail!("FERRY_LLM_MODEL is set but FERRY_LLM_URL is not; set both"),
+    };
+    let url = Url::parse(&url).context("FERRY_LLM_URL is not a URL")?;
+    let host = url.host_str().unwrap_or("");
+    if !matches!(url.scheme(), "http" | "https") || host.is_empty() {
+        bail!("FERRY_LLM_URL must be an http(s) URL with a host, e.g. https://api.openai.com/v1");
+    }
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        bail!("FERRY_LLM_URL must carry no query and no credentials (use FERRY_LLM_API_KEY)");
+    }
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    if mode == Mode::Production && url.scheme() == "http" && !local {
+        bail!("FERRY_LLM_URL must be https in production (plain http only to localhost)");
+    }
+    if model.len() > 200 || model.chars().any(char::is_control) {
+        bail!("FERRY_LLM_MODEL must be a model name of at most 200 printable characters");
+    }
+    Ok(Some(LlmConfig {
+        url,
+        model,
+        api_key: key.map(SecretString::from),
+    }))
 }
 
 fn parse_key(raw: &str) -> anyhow::Result<SecretKey> {
@@ -272,6 +347,67 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains(KEY), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn the_llm_is_off_by_default_and_on_with_url_and_model() {
+        assert!(
+            config(&[("FERRY_SECRET_KEY", KEY)])
+                .expect("valid")
+                .llm
+                .is_none()
+        );
+        let cfg = config(&[
+            ("FERRY_SECRET_KEY", KEY),
+            ("FERRY_LLM_URL", "https://api.openai.com/v1"),
+            ("FERRY_LLM_MODEL", "gpt-4o-mini"),
+            ("FERRY_LLM_API_KEY", "sk-very-secret"),
+        ])
+        .expect("valid");
+        let llm = cfg.llm.as_ref().expect("on");
+        assert_eq!(
+            (llm.url.as_str(), llm.model.as_str()),
+            ("https://api.openai.com/v1", "gpt-4o-mini")
+        );
+        assert!(!format!("{cfg:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn bad_llm_settings_are_clear_errors() {
+        for (vars, says) in [
+            (
+                &[("FERRY_LLM_URL", "ftp://x/v1"), ("FERRY_LLM_MODEL", "m")][..],
+                "http(s)",
+            ),
+            (
+                &[("FERRY_LLM_URL", "not a url"), ("FERRY_LLM_MODEL", "m")][..],
+                "FERRY_LLM_URL",
+            ),
+            (&[("FERRY_LLM_URL", "https://x/v1")][..], "FERRY_LLM_MODEL"),
+            (&[("FERRY_LLM_MODEL", "m")][..], "FERRY_LLM_URL"),
+            (&[("FERRY_LLM_API_KEY", "k")][..], "FERRY_LLM_URL"),
+            (
+                &[
+                    ("FERRY_LLM_URL", "https://u:p@x/v1"),
+                    ("FERRY_LLM_MODEL", "m"),
+                ][..],
+                "credentials",
+            ),
+        ] {
+            let mut all = vec![("FERRY_SECRET_KEY", KEY)];
+            all.extend_from_slice(vars);
+            let err = config(&all).expect_err("must refuse");
+            assert!(format!("{err:#}").contains(says), "{vars:?}: {err:#}");
+        }
+        let err = config(&[
+            ("FERRY_ENV", "production"),
+            ("FERRY_BASE_URL", "https://ferry.example.com"),
+            ("FERRY_SECRET_KEY", KEY),
+            ("FERRY_LLM_URL", "http://llm.example.com/v1"),
+            ("FERRY_LLM_MODEL", "m"),
+        ])
+        .expect_err("plain http to a remote model in production");
+        assert!(err.to_string().contains("https"), "{err:#}");
     }
 
     #[test]

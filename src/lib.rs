@@ -19,8 +19,12 @@ pub mod dryrun;
 pub mod engine;
 /// The HTTP error type and error policy.
 pub mod error;
+/// `ferry migrate`: the journey without Jira's UI, from a plan file.
+pub mod headless;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.
 pub mod intake;
+/// The optional model that suggests mapping rules (OpenAI-compatible; schema metadata only).
+pub mod llm;
 /// Mapping: drafts, the transform and HTML→ADF (pure, no I/O).
 pub mod mapping;
 /// Simulators of Azure DevOps and Jira Cloud.

@@ -21,30 +21,38 @@
     s.onchange = () => onChange(s.value || null);
     return s;
   }
-  function confidence(c) {
+  // A rule a model suggested (suggestedBy) is always worth a look, whatever its confidence.
+  function confidence(c, by) {
     const span = document.createElement("span");
-    span.textContent = Math.round(c * 100) + "%";
-    span.className = c < 0.6 ? "badge review" : "badge";
-    if (c < 0.6) span.title = "Worth a look";
+    span.textContent = Math.round(c * 100) + "%" + (by ? " · " + by : "");
+    span.className = c < 0.6 || by ? "badge review" : "badge";
+    if (c < 0.6 || by) span.title = by ? "Suggested by a model (" + by + "): check it" : "Worth a look";
     return span;
+  }
+  // The admin's choice: certain, and no longer the model's.
+  function decided(r) { r.confidence = 1; delete r.suggestedBy; }
+  function llmNote(l) {
+    if (!l) return "";
+    if (l.error) return " · " + l.model + ": " + l.error + " (draft without suggestions)";
+    return " · " + l.model + ": " + l.applied + " suggestions taken, " + l.ignored + " refused";
   }
   function showError(e) { const b = $("mapping-error"); b.textContent = e.message; b.hidden = false; }
 
   function render() {
     const m = current.mapping, t = current.target;
     $("mapping-status").textContent = "Version " + current.version + " · " +
-      (current.status === "approved" ? "approved by " + current.approvedBy : "draft, not approved");
+      (current.status === "approved" ? "approved by " + current.approvedBy : "draft, not approved") + llmNote(current.llm);
     const types = t.issueTypes.map((x) => [x.id, x.name + " (level " + (x.subtask ? -1 : x.hierarchyLevel) + ")"]);
     const tt = $("map-types"); tt.replaceChildren();
-    for (const r of m.types) tt.appendChild(row([r.adoType, select("Jira type for " + r.adoType, types, r.jiraType, (v) => { r.jiraType = v; r.confidence = 1; }), confidence(r.confidence), r.reason]));
+    for (const r of m.types) tt.appendChild(row([r.adoType, select("Jira type for " + r.adoType, types, r.jiraType, (v) => { r.jiraType = v; decided(r); }), confidence(r.confidence, r.suggestedBy), r.reason]));
     const statuses = t.statuses.map((s) => [s.id, s.name]);
     const st = $("map-states"); st.replaceChildren();
-    for (const r of m.states) st.appendChild(row([r.adoType, r.adoState, select("Status for " + r.adoType + " " + r.adoState, statuses, r.jiraStatus, (v) => { r.jiraStatus = v; r.confidence = 1; }), confidence(r.confidence)]));
+    for (const r of m.states) st.appendChild(row([r.adoType, r.adoState, select("Status for " + r.adoType + " " + r.adoState, statuses, r.jiraStatus, (v) => { r.jiraStatus = v; decided(r); }), confidence(r.confidence, r.suggestedBy)]));
     const fields = t.fields.map((f) => [f.id, f.name]);
     const ft = $("map-fields"); ft.replaceChildren();
     for (const r of m.fields) {
       const values = Object.entries(r.values || {}).map(([a, b]) => a + " → " + b).join(", ");
-      ft.appendChild(row([r.adoField, select("Jira field for " + r.adoField, fields, r.jiraField, (v) => { r.jiraField = v; r.confidence = 1; }), r.converter, confidence(r.confidence), values]));
+      ft.appendChild(row([r.adoField, select("Jira field for " + r.adoField, fields, r.jiraField, (v) => { r.jiraField = v; decided(r); }), r.converter, confidence(r.confidence, r.suggestedBy), values]));
     }
     const ut = $("map-users"); ut.replaceChildren();
     for (const u of m.users) ut.appendChild(row([u.displayName, u.accountId || "not in Jira", u.matchedBy]));

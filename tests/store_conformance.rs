@@ -718,7 +718,7 @@ async fn run_objects_keep_their_first_origin_stages_move_and_a_lost_lease_cannot
 
 #[tokio::test]
 async fn the_report_reads_failures_notes_deletions_and_actions_and_webhooks_are_per_tenant() {
-    use ferry::store::{ItemOutcome, StepKind};
+    use ferry::store::{ItemOutcome, StepKind, StepMark};
     for (store, _dir) in backends().await {
         let b = store.backend();
         let ck = key("report");
@@ -782,12 +782,12 @@ async fn the_report_reads_failures_notes_deletions_and_actions_and_webhooks_are_
         store
             .mark_step(
                 &run,
-                2,
-                StepKind::Link,
-                1,
-                "failed",
-                None,
-                Some("link_refused"),
+                (2, StepKind::Link, 1),
+                StepMark {
+                    state: "failed",
+                    jira_ref: None,
+                    error_code: Some("link_refused"),
+                },
             )
             .await
             .expect("step");
@@ -896,6 +896,47 @@ async fn the_report_reads_failures_notes_deletions_and_actions_and_webhooks_are_
                 Err(StoreError::Conflict(_))
             ),
             "{b}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_headless_tenant_is_updated_in_place_and_never_takes_over_a_connect_tenant() {
+    for (store, _dir) in backends().await {
+        let cli = key("cli");
+        let t = store
+            .ensure_cli_tenant(&cli, "https://a.example", b"sealed-1")
+            .await
+            .expect("create");
+        assert_eq!(
+            (t.auth.as_str(), t.sealed_secret.as_slice()),
+            ("basic", &b"sealed-1"[..])
+        );
+        let t = store
+            .ensure_cli_tenant(&cli, "https://b.example", b"sealed-2")
+            .await
+            .expect("update");
+        assert_eq!(
+            (t.base_url.as_str(), t.sealed_secret.as_slice()),
+            ("https://b.example", &b"sealed-2"[..])
+        );
+
+        let installed = key("connect");
+        store
+            .install_tenant(&record(&installed, b"connect-secret", 1))
+            .await
+            .expect("install");
+        assert!(matches!(
+            store
+                .ensure_cli_tenant(&installed, "https://evil.example", b"x")
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let t = store.tenant(&installed).await.expect("tenant");
+        assert_eq!(
+            (t.auth.as_str(), t.sealed_secret.as_slice()),
+            ("connect", &b"connect-secret"[..]),
+            "the installed tenant is untouched"
         );
     }
 }

@@ -6,9 +6,10 @@
 pub mod context;
 pub mod preview;
 
-use std::{collections::HashSet, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
+use futures_util::{StreamExt as _, future::BoxFuture};
 use tokio_util::sync::CancellationToken;
 
 pub use context::{DryContext, load_context};
@@ -26,6 +27,8 @@ use crate::{
 
 /// How long a claimed dry run is ours without a renewal.
 pub const LEASE_MS: i64 = 30_000;
+/// Batches read and transformed at once, ahead of the in-order writes.
+const IN_FLIGHT: usize = 4;
 /// How often an idle worker looks for queued dry runs (it is also woken on new ones).
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
@@ -69,6 +72,7 @@ pub async fn run_one(
         Ok(c) => c,
         Err(e) => return fail(state, &run, &format!("{e:#}")).await,
     };
+    let ctx = Arc::new(ctx);
     let outcome = walk(state, &run, &ctx, shutdown).await;
     match outcome {
         Ok(true) => state
@@ -100,11 +104,19 @@ async fn fail(state: &AppState, run: &DryRun, why: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A batch's rows and its last id (the checkpoint once it is written).
+type Checked = (Vec<DryItem>, i64);
+
 /// `Ok(true)` when every item was checked, `Ok(false)` on shutdown.
+///
+/// A pipeline: up to [`IN_FLIGHT`] batches are read from ADO and Jira at once and transformed
+/// on the blocking pool (the transform is CPU work: HTML parsing and ADF building), while
+/// their results are written strictly in order, so the checkpoint (`last_id`) only moves past
+/// batches that are stored.
 async fn walk(
     state: &AppState,
     run: &DryRun,
-    ctx: &DryContext,
+    ctx: &Arc<DryContext>,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<bool> {
     let ado = stored_client(state, &run.client_key, &ctx.connection_id).await?;
@@ -119,21 +131,42 @@ async fn walk(
         .filter(|id| *id > run.last_id)
         .collect();
     ids.sort_unstable();
-    for chunk in ids.chunks(BATCH) {
+    let ado = &ado;
+    // Boxed, owning their batch: a stream of unboxed borrowing futures trips the compiler's
+    // higher-ranked checks when the worker is spawned.
+    let batches: Vec<BoxFuture<'_, anyhow::Result<Checked>>> = ids
+        .chunks(BATCH)
+        .map(<[i64]>::to_vec)
+        .map(|chunk| {
+            Box::pin(async move {
+                let (items, existing) = tokio::try_join!(
+                    async {
+                        ado.work_items(&ctx.project, &chunk)
+                            .await
+                            .context("reading work items")
+                    },
+                    async {
+                        ctx.jira
+                            .existing(&chunk)
+                            .await
+                            .context("looking for items already in Jira")
+                    },
+                )?;
+                let shared = Arc::clone(ctx);
+                let batch =
+                    tokio::task::spawn_blocking(move || check_batch(&shared, &items, &existing))
+                        .await
+                        .context("transforming a batch")?;
+                Ok((batch, *chunk.last().unwrap_or(&0)))
+            }) as BoxFuture<'_, _>
+        })
+        .collect();
+    let mut checked = futures_util::stream::iter(batches).buffered(IN_FLIGHT);
+    while let Some(result) = checked.next().await {
         if shutdown.is_cancelled() {
             return Ok(false);
         }
-        let items = ado
-            .work_items(&ctx.project, chunk)
-            .await
-            .context("reading work items")?;
-        let existing = ctx
-            .jira
-            .existing(chunk)
-            .await
-            .context("looking for items already in Jira")?;
-        let batch = check_batch(ctx, &items, &existing);
-        let last = *chunk.last().unwrap_or(&run.last_id);
+        let (batch, last) = result?;
         state
             .store
             .write_dry_run_batch(run, &batch, last, LEASE_MS)

@@ -117,6 +117,7 @@ fn types(source: &Source, target: &TargetMeta) -> Vec<TypeRule> {
                 fallback_type: fallback,
                 confidence,
                 reason,
+                suggested_by: None,
             }
         })
         .collect()
@@ -137,7 +138,7 @@ fn nearest_level<'a>(types: &[&'a IssueTypeMeta], wanted: i32) -> Option<&'a Iss
         .copied()
 }
 
-fn level_zero_fallback<'a>(types: &[&'a IssueTypeMeta]) -> Option<&'a IssueTypeMeta> {
+pub(super) fn level_zero_fallback<'a>(types: &[&'a IssueTypeMeta]) -> Option<&'a IssueTypeMeta> {
     let zero = || types.iter().filter(|j| level_of(j) == 0);
     zero()
         .find(|j| same(&j.name, "Task"))
@@ -145,7 +146,7 @@ fn level_zero_fallback<'a>(types: &[&'a IssueTypeMeta]) -> Option<&'a IssueTypeM
         .copied()
 }
 
-fn states(source: &Source, target: &TargetMeta, types: &[TypeRule]) -> Vec<StateRule> {
+pub(super) fn states(source: &Source, target: &TargetMeta, types: &[TypeRule]) -> Vec<StateRule> {
     let mut rules = Vec::new();
     for t in &source.types {
         let jira_type = types
@@ -160,6 +161,7 @@ fn states(source: &Source, target: &TargetMeta, types: &[TypeRule]) -> Vec<State
                 jira_status: None,
                 confidence: 0.0,
                 reason: "the Jira type has no matching status".into(),
+                suggested_by: None,
             };
             if let Some(jt) = jira_type {
                 let reachable = workflow_statuses(jt);
@@ -200,7 +202,7 @@ fn states(source: &Source, target: &TargetMeta, types: &[TypeRule]) -> Vec<State
 }
 
 /// Every status an issue of this type can be in: the initial one and each transition's end.
-fn workflow_statuses(t: &IssueTypeMeta) -> Vec<String> {
+pub(super) fn workflow_statuses(t: &IssueTypeMeta) -> Vec<String> {
     let mut ids: Vec<String> = t.workflow.initial.iter().cloned().collect();
     for tr in &t.workflow.transitions {
         if !ids.contains(&tr.to) {
@@ -231,6 +233,7 @@ fn links(target: &TargetMeta) -> Vec<LinkRule> {
                 reason: found.map_or("no Jira link type matches".into(), |(l, _)| {
                     format!("{} links", l.name)
                 }),
+                suggested_by: None,
             }
         })
         .collect()

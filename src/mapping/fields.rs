@@ -38,6 +38,7 @@ pub fn draft_fields(source: &Source, target: &TargetMeta) -> Vec<FieldRule> {
             values: BTreeMap::new(),
             confidence: 0.9,
             reason: format!("{} holds the ADO link", f.name),
+            suggested_by: None,
         });
     }
     rules
@@ -81,6 +82,7 @@ fn rule_for(f: &SourceField, source: &Source, target: &TargetMeta) -> FieldRule 
             values: BTreeMap::new(),
             confidence: 0.0,
             reason,
+            suggested_by: None,
         };
     };
     let conv = converter(f, j.schema.as_ref(), &jira_id);
@@ -91,6 +93,7 @@ fn rule_for(f: &SourceField, source: &Source, target: &TargetMeta) -> FieldRule 
         values: BTreeMap::new(),
         confidence,
         reason,
+        suggested_by: None,
     };
     if matches!(conv, Converter::Picklist | Converter::MultiPicklist) {
         let allowed = allowed_values(target, &j.id);
@@ -132,7 +135,7 @@ fn by_name<'a>(f: &SourceField, target: &'a TargetMeta) -> Option<(&'a FieldMeta
 }
 
 /// Whether values of an ADO field type can become values of a Jira field.
-fn compatible(ado_kind: &str, schema: Option<&FieldSchema>) -> bool {
+pub(super) fn compatible(ado_kind: &str, schema: Option<&FieldSchema>) -> bool {
     let Some(s) = schema else { return false };
     let system = s.system.as_deref().unwrap_or("");
     if matches!(
@@ -152,7 +155,7 @@ fn compatible(ado_kind: &str, schema: Option<&FieldSchema>) -> bool {
 }
 
 /// The converter for an ADO field going into a Jira field with `schema`.
-fn converter(f: &SourceField, schema: Option<&FieldSchema>, jira_id: &str) -> Converter {
+pub(super) fn converter(f: &SourceField, schema: Option<&FieldSchema>, jira_id: &str) -> Converter {
     let jira_kind = schema.map_or("", |s| s.kind.as_str());
     let items = schema.and_then(|s| s.items.as_deref()).unwrap_or("");
     let custom = schema.and_then(|s| s.custom.as_deref()).unwrap_or("");

@@ -7,6 +7,7 @@ pub mod known;
 pub mod model;
 pub mod problem;
 pub mod source;
+pub mod suggest;
 pub mod transform;
 pub mod validate;
 pub mod values;

@@ -64,6 +64,10 @@ pub struct TypeRule {
     pub confidence: Confidence,
     /// Why the draft chose it.
     pub reason: String,
+    /// Who suggested it when not the deterministic draft (`llm:{model}`), so the admin sees
+    /// which rules a model proposed. Absent in documents without suggestions (format 1 as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_by: Option<String>,
 }
 
 /// How a value is converted on its way to Jira.
@@ -116,6 +120,10 @@ pub struct FieldRule {
     pub confidence: Confidence,
     /// Why the draft chose it.
     pub reason: String,
+    /// Who suggested it when not the deterministic draft (`llm:{model}`), so the admin sees
+    /// which rules a model proposed. Absent in documents without suggestions (format 1 as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_by: Option<String>,
 }
 
 /// One state rule.
@@ -132,6 +140,10 @@ pub struct StateRule {
     pub confidence: Confidence,
     /// Why the draft chose it.
     pub reason: String,
+    /// Who suggested it when not the deterministic draft (`llm:{model}`), so the admin sees
+    /// which rules a model proposed. Absent in documents without suggestions (format 1 as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_by: Option<String>,
 }
 
 /// How a person was matched.
@@ -174,6 +186,10 @@ pub struct LinkRule {
     pub confidence: Confidence,
     /// Why the draft chose it.
     pub reason: String,
+    /// Who suggested it when not the deterministic draft (`llm:{model}`), so the admin sees
+    /// which rules a model proposed. Absent in documents without suggestions (format 1 as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_by: Option<String>,
 }
 
 /// A named value mapped to a named Jira object.

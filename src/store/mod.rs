@@ -40,7 +40,7 @@ pub use models::*;
 pub use report::{Deleted, Failure, ItemCount, ObjectCount, Progress};
 pub use run_objects::RunObject;
 pub use runs::{ItemOutcome, Run, RunItem, StateCount};
-pub use steps::{StepCount, StepKind, StepRow};
+pub use steps::{StepCount, StepKind, StepMark, StepRow};
 pub use tenants::Installed;
 pub use webhooks::WebhookRow;
 

@@ -24,6 +24,7 @@ use crate::{
         model::{Mapping, UserMatch},
         problem::Code,
         source::{Source, SourcePerson},
+        suggest::suggest,
         validate::validate,
     },
     store::MappingRow,
@@ -174,14 +175,31 @@ async fn create(
             ))
         })
         .collect();
-    let mapping = draft(&source, &target, &people);
+    let mut mapping = draft(&source, &target, &people);
+    // The model only fills what the draft left open, and only with schema metadata; when it
+    // fails, the deterministic draft is saved as it is and the response says why.
+    let llm = match &state.llm {
+        Some(client) => Some(suggest(client, &mut mapping, &source, &target).await),
+        None => None,
+    };
     let body = serde_json::to_string(&mapping).map_err(|e| AppError::Internal(e.into()))?;
     let snapshot = serde_json::to_string(&target).map_err(|e| AppError::Internal(e.into()))?;
+    let actor = auth.principal.actor();
     let row = state
         .store
-        .save_draft(ck, &id, key, &body, &snapshot, &auth.principal.actor())
+        .save_draft(ck, &id, key, &body, &snapshot, &actor)
         .await?;
-    Ok((StatusCode::CREATED, Json(view(&row)?)))
+    let mut response = view(&row)?;
+    if let Some(report) = llm {
+        let mut detail = json!({ "mappingId": row.id, "version": row.version });
+        detail["llm"] = json!(report);
+        state
+            .store
+            .audit(ck, &actor, "mapping.suggested", detail)
+            .await?;
+        response["llm"] = json!(report);
+    }
+    Ok((StatusCode::CREATED, Json(response)))
 }
 
 async fn one(

@@ -20,7 +20,7 @@ use crate::{
 /// The run routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/mappings/{id}/migrations", post(start))
+        .route("/api/mappings/{id}/migrations", post(start).get(list))
         .route("/api/migrations/{id}", get(one))
         .route("/api/migrations/{id}/{action}", post(control))
 }
@@ -56,7 +56,21 @@ async fn one(
     let run = state.store.run(ck, &id).await?;
     let counts = state.store.run_counts(ck, &id).await?;
     let steps = state.store.step_counts(ck, &id).await?;
-    Ok(Json(json!({ "run": run, "items": counts, "steps": steps })))
+    let followed = state.store.followed_count(ck, &id).await?;
+    Ok(Json(
+        json!({ "run": run, "items": counts, "steps": steps, "followed": followed }),
+    ))
+}
+
+/// The mapping's runs, newest first.
+async fn list(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    admin(&state, &auth).await?;
+    let runs = state.store.runs_of(&auth.tenant.client_key, &id).await?;
+    Ok(Json(json!(runs)))
 }
 
 async fn control(

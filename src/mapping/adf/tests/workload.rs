@@ -58,6 +58,11 @@ fn every_body_of_workload_s_converts_to_valid_adf_keeping_its_text() {
         "{mentions} {refs} {images}"
     );
     assert!(identities.len() > 1);
+    println!(
+        "{} bodies of {items} items: valid ADF with all their text; {mentions} mentions, \
+         {refs} #id references, {images} images",
+        bodies.len()
+    );
 }
 
 /// Throughput in the build at hand, of parsing alone and of the whole conversion; meaningful
