@@ -13,6 +13,7 @@ mod audit;
 mod catalog;
 mod connections;
 mod dry_runs;
+mod ledger;
 mod mappings;
 mod models;
 mod report;
@@ -35,6 +36,7 @@ use sqlx::{
 
 pub use catalog::{FieldUse, TypeStateCount, Volumes};
 pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, ProblemRow};
+pub use ledger::{LedgerCounts, LedgerLink, MigratedItem};
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
 pub use report::{Deleted, Failure, ItemCount, ObjectCount, Progress};

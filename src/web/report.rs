@@ -53,6 +53,8 @@ async fn report(
     let notes = state.store.run_notes(ck, &id).await?;
     let deleted = state.store.jira_deleted(ck, &id).await?;
     let audit = state.store.run_audit(ck, &id).await?;
+    // Links waiting for an end not migrated yet (recorded by this run, healed by it).
+    let ledger = state.store.ledger_counts(ck, &id).await?;
     let body = state
         .store
         .mapping_version(ck, &run.mapping_id, run.mapping_version)
@@ -98,6 +100,7 @@ async fn report(
         "users": users,
         "hierarchy": hierarchy,
         "deletedInJira": deleted,
+        "linkLedger": ledger,
         "actions": actions,
     })))
 }
