@@ -43,6 +43,10 @@ pub struct App {
     pub dry_run_wakeup: tokio::sync::Notify,
     /// Wakes the run workers when a run is queued or resumed.
     pub run_wakeup: tokio::sync::Notify,
+    /// Posts run state changes to tenants' webhooks.
+    pub notifier: crate::engine::notify::Notifier,
+    /// Shares one progress reader per watched run between its event streams.
+    pub run_watch: crate::web::run_events::Watchers,
     /// The model that suggests rules for what a draft leaves open, when configured.
     pub llm: Option<Arc<crate::llm::LlmClient>>,
     /// The Jira points budget and rate-limit governor every tenant client goes through.
@@ -85,6 +89,8 @@ impl AppState {
             dry_run_wakeup: tokio::sync::Notify::new(),
             run_wakeup: tokio::sync::Notify::new(),
             budget: crate::engine::budget::Budget::new(&config, store.clone()),
+            notifier: Default::default(),
+            run_watch: Default::default(),
             config,
             store,
         })))

@@ -717,6 +717,190 @@ async fn run_objects_keep_their_first_origin_stages_move_and_a_lost_lease_cannot
 }
 
 #[tokio::test]
+async fn the_report_reads_failures_notes_deletions_and_actions_and_webhooks_are_per_tenant() {
+    use ferry::store::{ItemOutcome, StepKind, StepMark};
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        let ck = key("report");
+        store
+            .install_tenant(&record(&ck, b"s", 1))
+            .await
+            .expect("install");
+        let conn = key("conn");
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let catalog = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+        let m = store
+            .save_draft(&ck, &catalog.id, "FAB", "{}", "{}", "admin")
+            .await
+            .expect("draft");
+        store
+            .approve_mapping(&ck, &m.id, 1, "admin")
+            .await
+            .expect("approve");
+        let queued = store.queue_run(&ck, &m.id, "admin").await.expect("queue");
+        let run = loop {
+            let r = store
+                .claim_run("w1", 30_000)
+                .await
+                .expect("claim")
+                .expect("a run");
+            if r.id == queued.id {
+                break r;
+            }
+        };
+        store
+            .seed_run(&run, &[(1, 0), (2, 1), (3, 1)])
+            .await
+            .expect("seed");
+        let created = |id: &str, key: &str| ItemOutcome::Created {
+            id: id.into(),
+            key: key.into(),
+        };
+        store
+            .record_outcomes(
+                &run,
+                vec![
+                    (1, created("101", "FAB-1")),
+                    (2, created("102", "FAB-2")),
+                    (
+                        3,
+                        ItemOutcome::Failed {
+                            code: "value_not_allowed".into(),
+                            field: Some("priority".into()),
+                        },
+                    ),
+                ],
+            )
+            .await
+            .expect("outcomes");
+        store
+            .mark_step(
+                &run,
+                (2, StepKind::Link, 1),
+                StepMark {
+                    state: "failed",
+                    jira_ref: None,
+                    error_code: Some("link_refused"),
+                },
+            )
+            .await
+            .expect("step");
+        store
+            .note_items(&run, &[(2, "type_fallback"), (3, "parent_outside")])
+            .await
+            .expect("notes");
+        store
+            .note_items(&run, &[(2, "type_fallback")])
+            .await
+            .expect("notes again");
+        let failures = store.run_failures(&ck, &run.id).await.expect("failures");
+        let seen: Vec<_> = failures
+            .iter()
+            .map(|f| {
+                (
+                    f.ado_id,
+                    f.phase.as_str(),
+                    f.kind.as_deref(),
+                    f.code.as_deref(),
+                    f.jira_key.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    2,
+                    "followup",
+                    Some("link"),
+                    Some("link_refused"),
+                    Some("FAB-2")
+                ),
+                (3, "create", None, Some("value_not_allowed"), None),
+            ],
+            "{b}"
+        );
+        // Only created items' notes count.
+        assert_eq!(
+            store.run_notes(&ck, &run.id).await.expect("notes"),
+            vec![(2, Some("FAB-2".to_owned()), "type_fallback".to_owned())],
+            "{b}"
+        );
+        let progress = store.run_progress(&ck, &run.id).await.expect("progress");
+        assert_eq!(
+            progress.items.iter().map(|c| c.items).sum::<i64>(),
+            3,
+            "{b}"
+        );
+        // Jira deletes FAB-2: marked once, for this tenant only.
+        assert_eq!(
+            store
+                .mark_jira_deleted("other", "102")
+                .await
+                .expect("other"),
+            0
+        );
+        assert_eq!(store.mark_jira_deleted(&ck, "102").await.expect("mark"), 1);
+        assert_eq!(store.mark_jira_deleted(&ck, "102").await.expect("again"), 0);
+        let deleted = store.jira_deleted(&ck, &run.id).await.expect("deleted");
+        assert_eq!(
+            deleted
+                .iter()
+                .map(|d| (d.ado_id, d.jira_key.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![(2, Some("FAB-2"))],
+            "{b}"
+        );
+        store
+            .control_run(&ck, &run.id, "pause", "admin")
+            .await
+            .expect("pause");
+        let actions: Vec<String> = store
+            .run_audit(&ck, &run.id)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        assert_eq!(actions, vec!["run.started", "run.pause"], "{b}");
+        // The webhook: one per tenant, replaced in place, removed once.
+        assert!(store.webhook(&ck).await.expect("none").is_none());
+        store
+            .set_webhook(&ck, "https://hooks.example/a", b"sealed-1", "admin")
+            .await
+            .expect("set");
+        store
+            .set_webhook(&ck, "https://hooks.example/b", b"sealed-2", "admin")
+            .await
+            .expect("replace");
+        let hook = store.webhook(&ck).await.expect("hook").expect("some");
+        assert_eq!(
+            (hook.url.as_str(), hook.secret.as_slice()),
+            ("https://hooks.example/b", &b"sealed-2"[..])
+        );
+        assert!(store.webhook("other").await.expect("other").is_none());
+        assert!(store.delete_webhook(&ck, "admin").await.expect("delete"));
+        assert!(!store.delete_webhook(&ck, "admin").await.expect("gone"));
+        // A worker that lost the lease cannot note anything.
+        let mut stale = run.clone();
+        stale.lease_token -= 1;
+        assert!(
+            matches!(
+                store.note_items(&stale, &[(1, "parent_level")]).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_headless_tenant_is_updated_in_place_and_never_takes_over_a_connect_tenant() {
     for (store, _dir) in backends().await {
         let cli = key("cli");

@@ -90,6 +90,7 @@ async fn create_batch(
         let tctx = ctx.transform_context(&links);
         items.iter().map(|i| transform(i, &tctx)).collect()
     };
+    super::notes::hierarchy(state, run, &plans).await?;
     let parents: Vec<i64> = plans.iter().filter_map(|p| p.parent).collect();
     let keys: HashMap<i64, String> = state
         .store

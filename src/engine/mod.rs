@@ -10,6 +10,8 @@ mod files;
 mod followup;
 mod hierarchy;
 mod links;
+pub(crate) mod notes;
+pub mod notify;
 mod pace;
 mod preflight;
 mod sprints;
@@ -47,6 +49,7 @@ pub async fn worker(state: AppState, owner: String, shutdown: CancellationToken)
     loop {
         match state.store.claim_run(&owner, lease_ms(&state)).await {
             Ok(Some(run)) => {
+                notify::run_changed(&state, &run.client_key, &run.id, "running");
                 let id = run.id.clone();
                 if let Err(e) = run_one(&state, run, &shutdown).await {
                     tracing::error!(run = %id, error = %format!("{e:#}"), "run stopped");
@@ -92,19 +95,13 @@ pub async fn run_one(
         tracing::warn!(error = %e, "reporting the points spent failed");
     }
     match outcome {
-        Ok(Stop::Done) => state
-            .store
-            .finish_run(&run, "completed", None)
+        Ok(Stop::Done) => finish(state, &run, "completed", None)
             .await
             .context("completing the run")?,
-        Ok(Stop::Paused) => state
-            .store
-            .finish_run(&run, "paused", None)
+        Ok(Stop::Paused) => finish(state, &run, "paused", None)
             .await
             .context("pausing the run")?,
-        Ok(Stop::Cancelled) => state
-            .store
-            .finish_run(&run, "cancelled", None)
+        Ok(Stop::Cancelled) => finish(state, &run, "cancelled", None)
             .await
             .context("cancelling the run")?,
         Ok(Stop::Shutdown) => tracing::info!("run interrupted; it resumes from its checkpoint"),
@@ -123,11 +120,21 @@ pub async fn run_one(
 
 async fn fail(state: &AppState, run: &Run, why: &str) -> anyhow::Result<()> {
     tracing::warn!(reason = %why, "run failed");
-    state
-        .store
-        .finish_run(run, "failed", Some(why))
+    finish(state, run, "failed", Some(why))
         .await
         .context("recording the failure")?;
+    Ok(())
+}
+
+/// Ends the run's turn with `status` and posts the change to the tenant's webhook.
+async fn finish(
+    state: &AppState,
+    run: &Run,
+    status: &str,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    state.store.finish_run(run, status, error).await?;
+    notify::run_changed(state, &run.client_key, &run.id, status);
     Ok(())
 }
 

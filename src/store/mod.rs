@@ -17,12 +17,14 @@ mod dry_runs;
 mod ledger;
 mod mappings;
 mod models;
+mod report;
 mod run_objects;
 mod runs;
 mod scans;
 mod steps;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 use std::{str::FromStr, time::Duration};
 
@@ -39,10 +41,12 @@ pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, Pro
 pub use ledger::{LedgerCounts, LedgerLink, MigratedItem};
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
+pub use report::{Deleted, Failure, ItemCount, ObjectCount, Progress};
 pub use run_objects::RunObject;
 pub use runs::{ItemOutcome, Run, RunItem, StateCount};
 pub use steps::{StepCount, StepKind, StepMark, StepRow};
 pub use tenants::Installed;
+pub use webhooks::WebhookRow;
 
 /// Store failures that callers distinguish.
 #[derive(Debug, thiserror::Error)]

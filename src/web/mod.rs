@@ -5,8 +5,11 @@ mod health;
 mod intake;
 mod mapping;
 mod pages;
+mod report;
+pub mod run_events;
 mod runs;
 pub mod security;
+mod settings_webhook;
 mod webhooks;
 
 use std::time::Duration;
@@ -43,6 +46,9 @@ pub fn router(state: AppState) -> Router {
         .merge(intake::router())
         .merge(mapping::router())
         .merge(runs::router())
+        .merge(run_events::router())
+        .merge(report::router())
+        .merge(settings_webhook::router())
         // ---- webhooks from Jira --------------------------------------------------------
         .merge(webhooks::router())
         // ---- operations -------------------------------------------------------------

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::{
     app::AppState,
     connect::{extract::ApiAuth, permissions::Right},
+    engine::notify,
     error::{AppError, Result},
 };
 
@@ -40,6 +41,7 @@ async fn start(
         .store
         .queue_run(&auth.tenant.client_key, &id, &auth.principal.actor())
         .await?;
+    notify::run_changed(&state, &run.client_key, &run.id, &run.status);
     state.run_wakeup.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!(run))))
 }
@@ -93,6 +95,11 @@ async fn control(
             &auth.principal.actor(),
         )
         .await?;
+    // Resume queues the run; cancel of a run no worker holds ends it at once. Pause, and
+    // cancel of a running run, change its status at its next checkpoint (the engine posts).
+    if action == "resume" || run.status == "cancelled" {
+        notify::run_changed(&state, &run.client_key, &run.id, &run.status);
+    }
     if action == "resume" {
         state.run_wakeup.notify_waiters();
     }

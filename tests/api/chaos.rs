@@ -228,10 +228,7 @@ async fn sigkills_end_where_an_uninterrupted_run_ends(clean: World, w: World) {
     .await;
     assert_eq!(done["run"]["status"], "completed", "{done}");
     let expected = landed(&clean).await;
-    assert!(
-        expected.len() > ITEMS / 2,
-        "the reference run migrated most items"
-    );
+    assert!(expected.len() > 50, "the reference run migrated most items");
 
     // The same dataset, driven only by `ferry worker` processes that keep being killed.
     let mapping = approved(&w).await;

@@ -17,5 +17,6 @@ mod run_comments;
 mod run_files;
 mod run_links;
 mod run_preflight;
+mod run_report;
 mod runs;
 mod tenancy;

@@ -14,6 +14,7 @@ mod auth;
 mod bulk;
 mod clock;
 mod comments;
+mod delete;
 mod error;
 mod fields;
 mod index;
@@ -118,6 +119,8 @@ struct Inner {
     context_path: String,
     options: JiraSimOptions,
     apps: RwLock<HashMap<String, String>>,
+    /// Where `jira:issue_deleted` webhooks go, if an app asked for them.
+    hooks: RwLock<Option<delete::HookTarget>>,
     data: RwLock<Data>,
     index: Mutex<SearchIndex>,
     adf: adf::AdfValidator,
@@ -138,6 +141,7 @@ impl JiraSim {
             data: RwLock::new(data),
             index: Mutex::new(index),
             apps: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(None),
             adf: adf::AdfValidator::new(),
             options,
             site,
@@ -189,6 +193,7 @@ pub fn router(sim: JiraSim) -> Router {
         .saturating_add(1 << 20);
     Router::new()
         .merge(issues::router())
+        .merge(delete::router())
         .merge(transitions::router())
         .merge(comments::router())
         .merge(links::router())
