@@ -20,6 +20,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/mappings/{id}/migrations", post(start))
+        .route("/api/migrations", get(list))
         .route("/api/migrations/{id}", get(one))
         .route("/api/migrations/{id}/{action}", post(control))
 }
@@ -42,6 +43,27 @@ async fn start(
         .await?;
     state.run_wakeup.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!(run))))
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The migrations list page's rows, newest first.
+async fn list(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Json<Vec<crate::store::RunSummary>>> {
+    admin(&state, &auth).await?;
+    Ok(Json(
+        state
+            .store
+            .runs_of(&auth.tenant.client_key, q.before, q.limit.unwrap_or(50))
+            .await?,
+    ))
 }
 
 async fn one(

@@ -11,6 +11,7 @@ mod intake;
 mod lifecycle;
 mod mapping;
 mod mapping_llm;
+mod run_list;
 mod run_preflight;
 mod runs;
 mod tenancy;
