@@ -47,6 +47,19 @@ enum Command {
         #[arg(long)]
         jira_faults: Option<String>,
     },
+    /// Migrate from a plan file without Jira's UI (exit codes: 0 done, 1 failed, 2 bad plan or
+    /// mapping, 3 mapping drafted for review, 4 paused by Ctrl-C, 5 done with failed items).
+    Migrate {
+        /// The plan (TOML): source, target, mapping file and state database.
+        #[arg(long)]
+        plan: std::path::PathBuf,
+        /// Only the dry run: what would be created, skipped or refused, and why.
+        #[arg(long)]
+        dry_run: bool,
+        /// Approve the drafted mapping without a review.
+        #[arg(long)]
+        accept_draft: bool,
+    },
     /// Run a simulator (Azure DevOps, …) or generate a dataset for one.
     Sim {
         #[command(subcommand)]
@@ -64,6 +77,20 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Migrate {
+        plan,
+        dry_run,
+        accept_draft,
+    } = &cli.command
+    {
+        telemetry::init(&std::env::var("FERRY_LOG").unwrap_or_else(|_| "warn".into()));
+        let args = crate::headless::Args {
+            plan: plan.clone(),
+            dry_run: *dry_run,
+            accept_draft: *accept_draft,
+        };
+        return runtime.block_on(crate::headless::migrate(args)).into();
+    }
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve => {
@@ -96,6 +123,7 @@ pub fn main() -> ExitCode {
                 .await
             }
             Command::Sim { command } => crate::sim::cli::run(command).await,
+            Command::Migrate { .. } => unreachable!("handled above"),
         }
     });
     match result {

@@ -21,6 +21,8 @@ pub mod dryrun;
 pub mod engine;
 /// The HTTP error type and error policy.
 pub mod error;
+/// `ferry migrate`: the journey without Jira's UI, from a plan file.
+pub mod headless;
 /// Intake: connecting Azure DevOps, scanning a project into a catalog, quoting.
 pub mod intake;
 /// The optional model that suggests mapping rules (OpenAI-compatible; schema metadata only).

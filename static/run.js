@@ -51,6 +51,13 @@
       note: total ? created + " of " + total + (failed ? " · " + failed + " failed" : "") : "waiting",
       parts: [{ value: created, kind: "done" }, { value: skipped, kind: "skipped" }, { value: failed, kind: "failed" }],
     }];
+    if (typeof v.followed === "number") {
+      rows.push({
+        label: "Follow-up per issue", total: created,
+        note: created ? v.followed + " of " + created + " issues" : "waiting",
+        parts: [{ value: v.followed, kind: "done" }],
+      });
+    }
     const kinds = [...new Set((v.steps || []).map((s) => s.kind))];
     for (const k of kinds) {
       const of = (v.steps || []).filter((s) => s.kind === k);

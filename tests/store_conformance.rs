@@ -715,3 +715,44 @@ async fn run_objects_keep_their_first_origin_stages_move_and_a_lost_lease_cannot
         );
     }
 }
+
+#[tokio::test]
+async fn a_headless_tenant_is_updated_in_place_and_never_takes_over_a_connect_tenant() {
+    for (store, _dir) in backends().await {
+        let cli = key("cli");
+        let t = store
+            .ensure_cli_tenant(&cli, "https://a.example", b"sealed-1")
+            .await
+            .expect("create");
+        assert_eq!(
+            (t.auth.as_str(), t.sealed_secret.as_slice()),
+            ("basic", &b"sealed-1"[..])
+        );
+        let t = store
+            .ensure_cli_tenant(&cli, "https://b.example", b"sealed-2")
+            .await
+            .expect("update");
+        assert_eq!(
+            (t.base_url.as_str(), t.sealed_secret.as_slice()),
+            ("https://b.example", &b"sealed-2"[..])
+        );
+
+        let installed = key("connect");
+        store
+            .install_tenant(&record(&installed, b"connect-secret", 1))
+            .await
+            .expect("install");
+        assert!(matches!(
+            store
+                .ensure_cli_tenant(&installed, "https://evil.example", b"x")
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let t = store.tenant(&installed).await.expect("tenant");
+        assert_eq!(
+            (t.auth.as_str(), t.sealed_secret.as_slice()),
+            ("connect", &b"connect-secret"[..]),
+            "the installed tenant is untouched"
+        );
+    }
+}

@@ -125,7 +125,7 @@ async fn the_migrations_list_is_newest_first_counted_paged_and_per_tenant() {
             .await
             .expect("outcomes");
 
-        let list = store.runs_of(&ck, None, 50).await.expect("list");
+        let list = store.tenant_runs(&ck, None, 50).await.expect("list");
         let seen: Vec<(&str, &str, Option<i64>, i64, i64)> = list
             .iter()
             .map(|r| {
@@ -146,10 +146,10 @@ async fn the_migrations_list_is_newest_first_counted_paged_and_per_tenant() {
             ],
             "{b}"
         );
-        let page = store.runs_of(&ck, None, 1).await.expect("page");
+        let page = store.tenant_runs(&ck, None, 1).await.expect("page");
         assert_eq!(page.len(), 1, "{b}");
         let older = store
-            .runs_of(&ck, Some(page[0].created_at), 50)
+            .tenant_runs(&ck, Some(page[0].created_at), 50)
             .await
             .expect("older");
         assert_eq!(
@@ -159,7 +159,7 @@ async fn the_migrations_list_is_newest_first_counted_paged_and_per_tenant() {
         );
         assert!(
             store
-                .runs_of("nobody", None, 50)
+                .tenant_runs("nobody", None, 50)
                 .await
                 .expect("none")
                 .is_empty()

@@ -140,6 +140,10 @@ pub async fn verify_tenant_token(
         crate::store::StoreError::NotFound => AppError::Unauthorized("unknown issuer"),
         other => AppError::from(other),
     })?;
+    // A headless tenant's sealed secret is a user's API token, not a key Jira signs with.
+    if tenant.auth != "connect" {
+        return Err(AppError::Unauthorized("unknown issuer"));
+    }
     let secret = state.tenant_secret(&tenant)?;
     let claims = jwt::verify_hs256(
         token,

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Context as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
 use crate::{
@@ -58,11 +59,24 @@ pub async fn tenant_jira(state: &AppState, client_key: &str) -> anyhow::Result<J
     let credentials = state
         .credentials(&tenant)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    JiraClient::new(JiraAuth::Connect {
-        host: state.host.clone(),
-        tenant: credentials,
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    let auth = if tenant.auth == "basic" {
+        // A headless site (`ferry migrate`): the sealed secret is `email:api_token`.
+        let secret = credentials.shared_secret.expose_secret();
+        let (email, token) = secret
+            .split_once(':')
+            .context("a headless tenant's secret is not email:token")?;
+        JiraAuth::Basic {
+            site: credentials.base_url.clone(),
+            email: email.to_owned(),
+            token: SecretString::from(token.to_owned()),
+        }
+    } else {
+        JiraAuth::Connect {
+            host: state.host.clone(),
+            tenant: credentials,
+        }
+    };
+    JiraClient::new(auth).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Loads the context of a mapping at `version` (the current one when `None`).

@@ -104,6 +104,9 @@ async fn fail(state: &AppState, run: &DryRun, why: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A batch's rows and its last id (the checkpoint once it is written).
+type Checked = (Vec<DryItem>, i64);
+
 /// `Ok(true)` when every item was checked, `Ok(false)` on shutdown.
 ///
 /// A pipeline: up to [`IN_FLIGHT`] batches are read from ADO and Jira at once and transformed
@@ -131,7 +134,7 @@ async fn walk(
     let ado = &ado;
     // Boxed, owning their batch: a stream of unboxed borrowing futures trips the compiler's
     // higher-ranked checks when the worker is spawned.
-    let batches: Vec<BoxFuture<'_, anyhow::Result<(Vec<DryItem>, i64)>>> = ids
+    let batches: Vec<BoxFuture<'_, anyhow::Result<Checked>>> = ids
         .chunks(BATCH)
         .map(<[i64]>::to_vec)
         .map(|chunk| {

@@ -22,7 +22,7 @@ use crate::{
     intake::connect::stored_client,
     mapping::transform::{Planned, transform},
     source::ado::{client::AdoClient, models::WorkItem},
-    store::{Run, RunItem, StepKind, StepRow},
+    store::{Run, RunItem, StepKind, StepMark, StepRow},
     target::jira::JiraCallError,
 };
 
@@ -45,8 +45,6 @@ pub(crate) struct Job<'a> {
     pub item: &'a WorkItem,
     /// Its plan (the same transform that created it).
     pub plan: &'a Planned,
-    /// The Jira issue id.
-    pub jira_id: &'a str,
     /// The Jira issue key.
     pub jira_key: &'a str,
     /// Its sub-item checkpoints so far, by (kind, ord).
@@ -107,7 +105,15 @@ impl Job<'_> {
     ) -> anyhow::Result<()> {
         self.state
             .store
-            .mark_step(self.run, self.plan.ado_id, kind, ord, state, jira_ref, code)
+            .mark_step(
+                self.run,
+                (self.plan.ado_id, kind, ord),
+                StepMark {
+                    state,
+                    jira_ref,
+                    error_code: code,
+                },
+            )
             .await?;
         Ok(())
     }
@@ -203,7 +209,6 @@ fn job<'a>(
         ado,
         item: &items[n],
         plan: &plans[n],
-        jira_id: row.jira_id.as_deref().unwrap_or(""),
         jira_key: row.jira_key.as_deref().unwrap_or(""),
         steps: steps.remove(&row.ado_id).unwrap_or_default(),
     })
@@ -212,6 +217,10 @@ fn job<'a>(
 /// One item's sub-items, in order; the transition last.
 async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
     remote_link(job).await?;
+    super::files::files(job).await?;
+    let mut pace = super::pace::Pacer::default();
+    super::comments::comments(job, &mut pace).await?;
+    super::transitions::transition(job, &mut pace).await?;
     Ok(())
 }
 

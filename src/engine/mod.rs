@@ -3,10 +3,14 @@
 //! map with create waves), create (bulk create in hierarchy waves, with write-ahead intents and
 //! reconciliation) and followup (phases 3–7 per created item, each sub-item checkpointed).
 
+mod comments;
 mod create;
+mod files;
 mod followup;
+mod pace;
 mod preflight;
 mod sprints;
+mod transitions;
 
 use std::time::Duration;
 

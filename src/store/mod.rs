@@ -39,7 +39,7 @@ pub use models::*;
 pub use run_list::RunSummary;
 pub use run_objects::RunObject;
 pub use runs::{ItemOutcome, Run, RunItem, StateCount};
-pub use steps::{StepCount, StepKind, StepRow};
+pub use steps::{StepCount, StepKind, StepMark, StepRow};
 pub use tenants::Installed;
 
 /// Store failures that callers distinguish.

@@ -16,6 +16,8 @@ pub struct Tenant {
     pub sealed_secret: Vec<u8>,
     /// 0 after `disabled`, 1 after `enabled` or install.
     pub enabled: i64,
+    /// `connect` (an installed app) or `basic` (a headless site reached with an API token).
+    pub auth: String,
     /// Unix ms.
     pub created_at: i64,
     /// Unix ms.

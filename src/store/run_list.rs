@@ -36,7 +36,7 @@ pub struct RunSummary {
 impl Store {
     /// The tenant's runs, newest first, at most `limit` (1 to 200), started before `before`
     /// (unix ms) when given.
-    pub async fn runs_of(
+    pub async fn tenant_runs(
         &self,
         client_key: &str,
         before: Option<i64>,

@@ -221,6 +221,14 @@ impl Store {
         self.run(client_key, id).await
     }
 
+    /// The runs of a mapping, newest first.
+    pub async fn runs_of(&self, client_key: &str, mapping_id: &str) -> StoreResult<Vec<Run>> {
+        Ok(dispatch!(self, p => sqlx::query_as::<_, Run>(
+            "select id, client_key, mapping_id, mapping_version, status, phase, control, items_total, error, lease_token, started_by, created_at, updated_at, finished_at \
+             from runs where client_key = $1 and mapping_id = $2 order by created_at desc, id")
+            .bind(client_key).bind(mapping_id).fetch_all(p).await)?)
+    }
+
     /// Claims the oldest queued run, or a running one whose lease expired.
     pub async fn claim_run(&self, owner: &str, lease_ms: i64) -> StoreResult<Option<Run>> {
         let now = now_ms();

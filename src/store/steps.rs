@@ -1,6 +1,6 @@
-//! Sub-item checkpoints of phases 3–7: one row per link, remote link, attachment, comment and
-//! transition of an item, and the `followed` mark on the id map once all of an item's are done.
-//! Every write is fenced by the run's lease, like the id map's.
+//! Sub-item checkpoints of phases 3–7: one row per link, remote link, attachment, inline-image
+//! rewrite, comment and transition of an item, and the `followed` mark on the id map once all
+//! of an item's are done. Every write is fenced by the run's lease, like the id map's.
 
 use serde::Serialize;
 
@@ -16,8 +16,12 @@ pub enum StepKind {
     Link,
     /// The remote link back to the ADO item; `ord` is 0.
     Remote,
-    /// An attachment; `ord` is its number among the item's files.
+    /// An attachment; `ord` is its number among the item's files (inline images that are not
+    /// attached files come after them).
     File,
+    /// The rewrite of rich-text fields whose inline images now point at migrated attachments;
+    /// `ord` is 0.
+    Images,
     /// A comment; `ord` is its number among the item's comments (overflow parts after them).
     Comment,
     /// The transition to the mapped status; `ord` is 0.
@@ -32,6 +36,7 @@ impl StepKind {
             Self::Link => "link",
             Self::Remote => "remote",
             Self::File => "file",
+            Self::Images => "images",
             Self::Comment => "comment",
             Self::Transition => "transition",
         }
@@ -54,6 +59,17 @@ pub struct StepRow {
     pub jira_ref: Option<String>,
     /// Why it failed.
     pub error_code: Option<String>,
+}
+
+/// What a sub-item checkpoint records.
+#[derive(Debug, Clone, Copy)]
+pub struct StepMark<'a> {
+    /// `sent`, `done` or `failed`.
+    pub state: &'a str,
+    /// What Jira made.
+    pub jira_ref: Option<&'a str>,
+    /// Why it failed.
+    pub error_code: Option<&'a str>,
 }
 
 /// Sub-items per kind and state, for progress.
@@ -91,6 +107,13 @@ impl Store {
         })
     }
 
+    /// Items whose phases 3–7 are done.
+    pub async fn followed_count(&self, client_key: &str, run_id: &str) -> StoreResult<i64> {
+        Ok(dispatch!(self, p => sqlx::query_scalar::<_, i64>(
+            "select count(*) from run_items where client_key = $1 and run_id = $2 and followed = 1")
+            .bind(client_key).bind(run_id).fetch_one(p).await)?)
+    }
+
     /// The sub-item checkpoints of `ids`.
     pub async fn run_steps(&self, run: &Run, ids: &[i64]) -> StoreResult<Vec<StepRow>> {
         if ids.is_empty() {
@@ -111,17 +134,19 @@ impl Store {
         })?)
     }
 
-    /// Writes one sub-item checkpoint (`sent` before the write, `done` or `failed` after).
+    /// Writes one sub-item checkpoint of `(ado_id, kind, ord)` (`sent` before the write,
+    /// `done` or `failed` after).
     pub async fn mark_step(
         &self,
         run: &Run,
-        ado_id: i64,
-        kind: StepKind,
-        ord: i64,
-        state: &str,
-        jira_ref: Option<&str>,
-        error_code: Option<&str>,
+        (ado_id, kind, ord): (i64, StepKind, i64),
+        mark: StepMark<'_>,
     ) -> StoreResult<()> {
+        let StepMark {
+            state,
+            jira_ref,
+            error_code,
+        } = mark;
         let now = now_ms();
         dispatch!(self, p => {
             let mut tx = p.begin().await?;

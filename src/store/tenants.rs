@@ -37,7 +37,7 @@ impl Store {
                  values ($1, $2, $3, $4, $5, 1, $6, $6) on conflict (client_key) do update set \
                  base_url = excluded.base_url, display_url = excluded.display_url, \
                  oauth_client_id = excluded.oauth_client_id, shared_secret = excluded.shared_secret, \
-                 enabled = 1, updated_at = excluded.updated_at")
+                 enabled = 1, updated_at = excluded.updated_at, auth = 'connect'")
                 .bind(&r.client_key).bind(&r.base_url).bind(&r.display_url)
                 .bind(&r.oauth_client_id).bind(&r.sealed_secret).bind(now)
                 .execute(&mut *tx).await?;
@@ -50,6 +50,31 @@ impl Store {
             tx.commit().await?;
             Ok(outcome)
         })
+    }
+
+    /// Creates or updates the headless tenant of `ferry migrate`: a site reached with an API
+    /// token (`sealed_secret` holds `email:token`, sealed to `client_key`). Never turns an
+    /// installed Connect tenant into a headless one.
+    pub async fn ensure_cli_tenant(
+        &self,
+        client_key: &str,
+        base_url: &str,
+        sealed_secret: &[u8],
+    ) -> StoreResult<Tenant> {
+        let now = now_ms();
+        let changed = dispatch!(self, p => sqlx::query(
+            "insert into tenants (client_key, base_url, shared_secret, enabled, created_at, updated_at, auth) \
+             values ($1, $2, $3, 1, $4, $4, 'basic') on conflict (client_key) do update set \
+             base_url = excluded.base_url, shared_secret = excluded.shared_secret, updated_at = excluded.updated_at \
+             where tenants.auth = 'basic'")
+            .bind(client_key).bind(base_url).bind(sealed_secret).bind(now)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(
+                "that client key belongs to an installed Connect app".into(),
+            ));
+        }
+        self.tenant(client_key).await
     }
 
     /// Deletes everything the tenant owns (rows cascade from `tenants`). The watermark stays,

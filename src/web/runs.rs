@@ -19,8 +19,8 @@ use crate::{
 /// The run routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/mappings/{id}/migrations", post(start))
-        .route("/api/migrations", get(list))
+        .route("/api/mappings/{id}/migrations", post(start).get(list))
+        .route("/api/migrations", get(list_all))
         .route("/api/migrations/{id}", get(one))
         .route("/api/migrations/{id}/{action}", post(control))
 }
@@ -51,8 +51,8 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-/// The migrations list page's rows, newest first.
-async fn list(
+/// The migrations list page's rows: the tenant's runs, newest first.
+async fn list_all(
     State(state): State<AppState>,
     auth: ApiAuth,
     axum::extract::Query(q): axum::extract::Query<ListQuery>,
@@ -61,7 +61,7 @@ async fn list(
     Ok(Json(
         state
             .store
-            .runs_of(&auth.tenant.client_key, q.before, q.limit.unwrap_or(50))
+            .tenant_runs(&auth.tenant.client_key, q.before, q.limit.unwrap_or(50))
             .await?,
     ))
 }
@@ -76,7 +76,21 @@ async fn one(
     let run = state.store.run(ck, &id).await?;
     let counts = state.store.run_counts(ck, &id).await?;
     let steps = state.store.step_counts(ck, &id).await?;
-    Ok(Json(json!({ "run": run, "items": counts, "steps": steps })))
+    let followed = state.store.followed_count(ck, &id).await?;
+    Ok(Json(
+        json!({ "run": run, "items": counts, "steps": steps, "followed": followed }),
+    ))
+}
+
+/// The mapping's runs, newest first.
+async fn list(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    admin(&state, &auth).await?;
+    let runs = state.store.runs_of(&auth.tenant.client_key, &id).await?;
+    Ok(Json(json!(runs)))
 }
 
 async fn control(

@@ -446,3 +446,34 @@ async fn bad_token_names_are_clear_400s() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_headless_tenant_cannot_be_reached_with_jwts_signed_by_its_api_token() {
+    let app = TestApp::spawn().await;
+    app.make_admin("admin-1");
+    // `ferry migrate` stores `email:api_token` as the headless tenant's sealed secret; whoever
+    // knows that token must still not get a Connect session out of it.
+    let site = Site {
+        client_key: "cli:jira.example".into(),
+        secret: "ops@example.com:api-token".into(),
+        base_url: "http://127.0.0.1:9/cli".into(),
+    };
+    let key = ferry::crypto::SecretKey::from_bytes(std::array::from_fn(|n| n as u8));
+    let sealed = key.seal(site.secret.as_bytes(), site.client_key.as_bytes());
+    app.store
+        .ensure_cli_tenant(&site.client_key, &site.base_url, &sealed)
+        .await
+        .expect("headless tenant");
+    let token = app.context_token(&site, "admin-1");
+    let r = app
+        .api(
+            Method::GET,
+            "/api/connections",
+            &format!("JWT {token}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let page = app.page_token(&site, "admin-1", "GET", ADMIN_PAGE);
+    assert_eq!(app.page(ADMIN_PAGE, &page).await.status(), 401);
+}

@@ -49,7 +49,14 @@ pub(crate) async fn world_env(
     create_faults: Option<&str>,
     env: &[(&str, &str)],
 ) -> World {
-    world_faulty_env(items, create_faults, &["/rest/api/3/issue/bulk"], env).await
+    let trouble = create_faults.map(|spec| Trouble {
+        faults: Some(spec.to_owned()),
+        limiter: None,
+        log: ferry::sim::reqlog::RequestLog::new(),
+        applies: |_, path| path == "/rest/api/3/issue/bulk",
+        paths: &[],
+    });
+    world_troubled(items, trouble, env).await
 }
 
 /// Ferry and the simulators, with `faults` applied to the Jira calls to exactly `paths`.
@@ -58,13 +65,34 @@ pub(crate) async fn world_faulty(
     faults: Option<&str>,
     paths: &'static [&'static str],
 ) -> World {
-    world_faulty_env(items, faults, paths, &[]).await
+    let trouble = faults.map(|spec| Trouble {
+        faults: Some(spec.to_owned()),
+        limiter: None,
+        log: ferry::sim::reqlog::RequestLog::new(),
+        applies: |_, _| false,
+        paths,
+    });
+    world_troubled(items, trouble, &[]).await
 }
 
-async fn world_faulty_env(
+/// Faults and limits for some of the Jira simulator's requests.
+pub(crate) struct Trouble {
+    /// A fault spec (`docs/sim-limits.md`).
+    pub faults: Option<String>,
+    /// A limiter.
+    pub limiter: Option<ferry::sim::limits::JiraLimiter>,
+    /// Where the troubled requests are logged.
+    pub log: ferry::sim::reqlog::RequestLog,
+    /// Which requests (method, path) meet the trouble; the others stay clean.
+    pub applies: fn(&Method, &str) -> bool,
+    /// And these paths, whatever the method.
+    pub paths: &'static [&'static str],
+}
+
+/// A world whose Jira requests that `trouble.applies` to go through its faults and limiter.
+pub(crate) async fn world_troubled(
     items: usize,
-    create_faults: Option<&str>,
-    paths: &'static [&'static str],
+    trouble: Option<Trouble>,
     env: &[(&str, &str)],
 ) -> World {
     let mut env = env.to_vec();
@@ -108,20 +136,25 @@ async fn world_faulty_env(
     };
     jira.register_app(APP_KEY, &site.secret);
     let clean = ferry::sim::jira::router(jira.clone());
-    let routes = match create_faults {
+    let routes = match trouble {
         None => clean,
-        Some(spec) => {
-            let faults = ferry::sim::faults::Faults::new(
-                ferry::sim::faults::parse_faults(spec).expect("fault spec"),
-            );
+        Some(t) => {
+            let faults = t.faults.as_deref().map(|spec| {
+                ferry::sim::faults::Faults::new(
+                    ferry::sim::faults::parse_faults(spec).expect("fault spec"),
+                )
+            });
             let faulty = ferry::sim::limits::jira_layers(
                 ferry::sim::jira::router(jira.clone()),
-                None,
-                Some(faults),
-                ferry::sim::reqlog::RequestLog::new(),
+                t.limiter,
+                faults,
+                t.log,
             );
+            let (applies, paths) = (t.applies, t.paths);
             let split = tower::service_fn(move |req: axum::extract::Request| {
-                let target = if paths.contains(&req.uri().path()) {
+                let target = if applies(req.method(), req.uri().path())
+                    || paths.contains(&req.uri().path())
+                {
                     faulty.clone()
                 } else {
                     clean.clone()

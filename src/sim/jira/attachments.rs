@@ -2,15 +2,20 @@
 //! per-issue caps, metadata reads.
 //!
 //! Only each file's size and SHA-256 are kept: a benchmark uploads gigabytes, and the oracle
-//! only needs to know that the right bytes arrived. The body is buffered for parsing (the
-//! route's body limit is twice the file cap), then dropped.
+//! only needs to know that the right bytes arrived. The body is parsed as it streams in
+//! (multer) and each part hashed chunk by chunk, so an upload costs the simulator a chunk of
+//! memory whatever its size. An over-cap file is read to its end before the 413, so the client
+//! sees the answer rather than a connection cut mid-body (the route's body limit, twice the
+//! file cap, still ends anything larger).
 //! <https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/>
 
 use axum::{
     Extension, Json, Router,
-    body::Bytes,
-    extract::{DefaultBodyLimit, Path, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{
+        DefaultBodyLimit, Multipart, Path, State,
+        multipart::{MultipartError, MultipartRejection},
+    },
+    http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
 use serde_json::{Value, json};
@@ -40,6 +45,8 @@ pub fn router(body_limit: usize) -> Router<JiraSim> {
 /// One stored file, as the benchmark oracle sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
+    /// The attachment id, as the REST API shows it.
+    pub id: String,
     /// File name as uploaded.
     pub filename: String,
     /// Size in bytes.
@@ -60,6 +67,7 @@ impl JiraSim {
             .iter()
             .filter_map(|a| data.attachments.get(a))
             .map(|a| StoredFile {
+                id: a.id.to_string(),
                 filename: a.filename.clone(),
                 size: a.size,
                 sha256: a.sha256.clone(),
@@ -86,7 +94,7 @@ async fn upload(
     Extension(caller): Extension<Caller>,
     Path(issue): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> JiraResult<Json<Value>> {
     if headers
         .get("x-atlassian-token")
@@ -95,37 +103,50 @@ async fn upload(
     {
         return Err(JiraError::new(StatusCode::FORBIDDEN, "XSRF check failed"));
     }
-    let boundary = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| {
-            ct.split(';')
-                .find_map(|p| p.trim().strip_prefix("boundary="))
-                .map(|b| b.trim_matches('"').to_owned())
-        })
-        .ok_or_else(|| JiraError::bad_request("The request is not multipart/form-data."))?;
-    let files: Vec<Part> = parts(&body, &boundary)
-        .into_iter()
-        .filter(|p| p.name == "file")
-        .collect();
+    let mut multipart =
+        multipart.map_err(|_| JiraError::bad_request("The request is not multipart/form-data."))?;
+    let limits = &sim.0.options.limits;
+    let mut files: Vec<Received> = Vec::new();
+    let mut too_big: Option<String> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() != Some("file") {
+            // Other parts are read and ignored, as Jira does.
+            while field.chunk().await.map_err(unreadable)?.is_some() {}
+            continue;
+        }
+        let mut file = Received {
+            filename: field.file_name().unwrap_or_default().to_owned(),
+            content_type: field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            size: 0,
+            hash: Sha256::new(),
+        };
+        // Hashed as it arrives: a 1 GB upload holds one chunk at a time, never the file.
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            file.size += chunk.len() as u64;
+            file.hash.update(&chunk);
+        }
+        if file.size > limits.attachment_max_bytes && too_big.is_none() {
+            too_big = Some(file.filename.clone());
+        }
+        files.push(file);
+        if files.len() > MAX_FILES_PER_REQUEST {
+            return Err(JiraError::too_large(format!(
+                "At most {MAX_FILES_PER_REQUEST} files can be attached in one request."
+            )));
+        }
+    }
     if files.is_empty() {
         return Err(JiraError::bad_request(
             "No file was attached: send a multipart part named 'file'.",
         ));
     }
-    let limits = &sim.0.options.limits;
-    if files.len() > MAX_FILES_PER_REQUEST {
+    if let Some(name) = too_big {
         return Err(JiraError::too_large(format!(
-            "At most {MAX_FILES_PER_REQUEST} files can be attached in one request."
-        )));
-    }
-    if let Some(big) = files
-        .iter()
-        .find(|f| f.bytes.len() as u64 > limits.attachment_max_bytes)
-    {
-        return Err(JiraError::too_large(format!(
-            "The file '{}' is larger than the attachment size limit of {} bytes.",
-            big.filename, limits.attachment_max_bytes
+            "The file '{name}' is larger than the attachment size limit of {} bytes.",
+            limits.attachment_max_bytes
         )));
     }
     let mut data = sim.0.data.write();
@@ -144,8 +165,8 @@ async fn upload(
             id: aid,
             filename: f.filename,
             mime_type: f.content_type,
-            size: f.bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(f.bytes)),
+            size: f.size,
+            sha256: hex::encode(f.hash.finalize()),
             author: caller.account_id.clone(),
             created: now,
         };
@@ -157,6 +178,23 @@ async fn upload(
         }
     }
     Ok(Json(Value::Array(out)))
+}
+
+/// One file part as received: its digest, never its bytes.
+struct Received {
+    filename: String,
+    content_type: String,
+    size: u64,
+    hash: Sha256,
+}
+
+/// A body that is not valid multipart, or larger than the route's limit.
+fn unreadable(e: MultipartError) -> JiraError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        JiraError::too_large("The request is larger than the attachment size limit.")
+    } else {
+        JiraError::bad_request("The multipart request could not be read.")
+    }
 }
 
 async fn settings(State(sim): State<JiraSim>) -> Json<Value> {
@@ -172,78 +210,4 @@ async fn metadata(State(sim): State<JiraSim>, Path(id): Path<u64>) -> JiraResult
     meta["id"] = json!(a.id);
     meta["properties"] = json!({});
     Ok(Json(meta))
-}
-
-struct Part<'a> {
-    name: String,
-    filename: String,
-    content_type: String,
-    bytes: &'a [u8],
-}
-
-/// Splits a multipart/form-data body into its parts (RFC 7578), borrowing the bytes.
-fn parts<'a>(body: &'a [u8], boundary: &str) -> Vec<Part<'a>> {
-    let delim = format!("--{boundary}");
-    let next_delim = format!("\r\n--{boundary}");
-    let mut out = Vec::new();
-    let Some(mut pos) = find(body, delim.as_bytes(), 0).map(|p| p + delim.len()) else {
-        return out;
-    };
-    loop {
-        if body[pos..].starts_with(b"--") {
-            break;
-        }
-        let Some(head_end) = find(body, b"\r\n\r\n", pos) else {
-            break;
-        };
-        let head = String::from_utf8_lossy(&body[pos..head_end]).into_owned();
-        let start = head_end + 4;
-        let Some(end) = find(body, next_delim.as_bytes(), start) else {
-            break;
-        };
-        let disposition = head
-            .lines()
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
-                    .map(|(_, v)| v.to_owned())
-            })
-            .unwrap_or_default();
-        let attr = |name: &str| {
-            disposition
-                .split(';')
-                .find_map(|kv| {
-                    kv.trim()
-                        .strip_prefix(&format!("{name}="))
-                        .map(|v| v.trim_matches('"').to_owned())
-                })
-                .unwrap_or_default()
-        };
-        let content_type = head
-            .lines()
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap_or_else(|| "application/octet-stream".to_owned());
-        out.push(Part {
-            name: attr("name"),
-            filename: attr("filename"),
-            content_type,
-            bytes: &body[start..end],
-        });
-        pos = end + next_delim.len();
-    }
-    out
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
 }

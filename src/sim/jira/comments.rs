@@ -1,8 +1,11 @@
-//! Comments: offset-paged list and add, with ADF bodies and the per-issue cap (413).
+//! Comments: offset-paged list and add, with ADF bodies and the per-issue cap (413), and
+//! comment properties (set in the create body, read with `expand=properties` or one by one).
 //!
 //! There is no bulk comment API in Jira, so comment adds dominate a migration's request count;
-//! the cap (5,000 by default, configurable) is what the engine must detect and report.
+//! the cap (5,000 by default, configurable) is what the engine must detect and report. A
+//! comment's properties are how a migration recognises its own comments after a lost answer.
 //! <https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/>
+//! <https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comment-properties/>
 
 use axum::{
     Extension, Json, Router,
@@ -11,6 +14,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use super::{
@@ -18,8 +23,9 @@ use super::{
     auth::Caller,
     clock,
     error::{JiraError, JiraResult, parse_body},
+    issues::check_properties,
     params::Params,
-    store::Comment,
+    store::{Comment, Data},
 };
 
 pub fn router() -> Router<JiraSim> {
@@ -32,11 +38,19 @@ pub fn router() -> Router<JiraSim> {
             "/rest/api/3/issue/{issue}/comment/{id}",
             axum::routing::get(one),
         )
+        .route(
+            "/rest/api/3/comment/{id}/properties",
+            axum::routing::get(property_keys),
+        )
+        .route(
+            "/rest/api/3/comment/{id}/properties/{key}",
+            axum::routing::get(property_get),
+        )
 }
 
 impl JiraSim {
-    /// The `Comment` JSON.
-    pub(super) fn comment_json(&self, issue: u64, c: &Comment) -> Value {
+    /// The `Comment` JSON; `properties` listed when `expand` names them.
+    pub(super) fn comment_json(&self, issue: u64, c: &Comment, expand: &[String]) -> Value {
         let mut out = json!({
             "self": format!("{}/comment/{}", self.issue_self(issue), c.id),
             "id": c.id.to_string(),
@@ -50,8 +64,28 @@ impl JiraSim {
         if let Some(v) = &c.visibility {
             out["visibility"] = v.clone();
         }
+        if expand.iter().any(|e| e == "properties") {
+            out["properties"] = c
+                .properties
+                .iter()
+                .map(|(k, v)| json!({ "key": k, "value": v }))
+                .collect();
+        }
         out
     }
+}
+
+/// The issue and comment with id `cid`, wherever it is.
+fn find_comment(data: &Data, cid: &str) -> JiraResult<(u64, usize)> {
+    let missing = || JiraError::not_found("Can not find a comment for the id.");
+    let cid: u64 = cid.parse().map_err(|_| missing())?;
+    data.issues
+        .iter()
+        .find_map(|(id, issue)| {
+            let n = issue.comments.iter().position(|c| c.id == cid)?;
+            Some((*id, n))
+        })
+        .ok_or_else(missing)
 }
 
 async fn list(
@@ -71,6 +105,7 @@ async fn list(
             )));
         }
     };
+    let expand = params.list("expand");
     let data = sim.0.data.read();
     let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
     let all = &data.issues[&id].comments;
@@ -79,13 +114,13 @@ async fn list(
             .rev()
             .skip(start)
             .take(max)
-            .map(|c| sim.comment_json(id, c))
+            .map(|c| sim.comment_json(id, c, &expand))
             .collect()
     } else {
         all.iter()
             .skip(start)
             .take(max)
-            .map(|c| sim.comment_json(id, c))
+            .map(|c| sim.comment_json(id, c, &expand))
             .collect()
     };
     Ok(Json(
@@ -96,7 +131,9 @@ async fn list(
 async fn one(
     State(sim): State<JiraSim>,
     Path((issue, cid)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
 ) -> JiraResult<Json<Value>> {
+    let expand = Params::parse(q.as_deref()).list("expand");
     let data = sim.0.data.read();
     let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
     let c = data.issues[&id]
@@ -104,15 +141,17 @@ async fn one(
         .iter()
         .find(|c| c.id.to_string() == cid)
         .ok_or_else(|| JiraError::not_found("Can not find a comment for the id."))?;
-    Ok(Json(sim.comment_json(id, c)))
+    Ok(Json(sim.comment_json(id, c, &expand)))
 }
 
 async fn add(
     State(sim): State<JiraSim>,
     Extension(caller): Extension<Caller>,
     Path(issue): Path<String>,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> JiraResult<Response> {
+    let expand = Params::parse(q.as_deref()).list("expand");
     let body: Value = parse_body(&body)?;
     let doc = body.get("body").cloned().unwrap_or(Value::Null);
     if !sim.0.adf.is_valid(&doc) {
@@ -121,6 +160,15 @@ async fn add(
             "comment",
             adf::INVALID_ADF,
         ));
+    }
+    let mut errors = BTreeMap::new();
+    let properties = check_properties(body.get("properties"), &mut errors);
+    if !errors.is_empty() {
+        return Err(JiraError {
+            status: StatusCode::BAD_REQUEST,
+            messages: vec![],
+            errors,
+        });
     }
     let mut data = sim.0.data.write();
     let id = data.resolve(&issue).ok_or_else(JiraError::no_issue)?;
@@ -139,11 +187,42 @@ async fn add(
         created: now,
         updated: now,
         visibility: body.get("visibility").cloned(),
+        properties: properties.into_iter().collect(),
     };
-    let json = sim.comment_json(id, &comment);
+    let json = sim.comment_json(id, &comment, &expand);
     if let Some(issue) = data.issues.get_mut(&id) {
         issue.comments.push(comment);
         issue.updated = now;
     }
     Ok((StatusCode::CREATED, Json(json)).into_response())
+}
+
+async fn property_keys(
+    State(sim): State<JiraSim>,
+    Path(cid): Path<String>,
+) -> JiraResult<Json<Value>> {
+    let data = sim.0.data.read();
+    let (issue, n) = find_comment(&data, &cid)?;
+    let c = &data.issues[&issue].comments[n];
+    let keys: Vec<Value> = c
+        .properties
+        .keys()
+        .map(|k| json!({ "key": k, "self": format!("{}/rest/api/3/comment/{cid}/properties/{k}", sim.0.base) }))
+        .collect();
+    Ok(Json(json!({ "keys": keys })))
+}
+
+async fn property_get(
+    State(sim): State<JiraSim>,
+    Path((cid, key)): Path<(String, String)>,
+) -> JiraResult<Json<Value>> {
+    let data = sim.0.data.read();
+    let (issue, n) = find_comment(&data, &cid)?;
+    let value = data.issues[&issue].comments[n]
+        .properties
+        .get(&key)
+        .ok_or_else(|| {
+            JiraError::not_found(format!("The property with key '{key}' does not exist."))
+        })?;
+    Ok(Json(json!({ "key": key, "value": value })))
 }

@@ -146,7 +146,7 @@ async fn edit(
 }
 
 /// `properties: [{key, value}]` on create/edit.
-fn check_properties(
+pub(super) fn check_properties(
     v: Option<&Value>,
     errors: &mut BTreeMap<String, String>,
 ) -> Vec<(String, Value)> {

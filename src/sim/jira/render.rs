@@ -266,7 +266,7 @@ impl JiraSim {
                     .collect(),
             ),
             "comment" => json!({
-                "comments": issue.comments.iter().map(|c| self.comment_json(issue.id, c)).collect::<Vec<_>>(),
+                "comments": issue.comments.iter().map(|c| self.comment_json(issue.id, c, &[])).collect::<Vec<_>>(),
                 "maxResults": issue.comments.len(), "total": issue.comments.len(), "startAt": 0,
             }),
             "subtasks" => Value::Array(

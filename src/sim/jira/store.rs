@@ -18,6 +18,8 @@ pub struct Comment {
     pub created: i64,
     pub updated: i64,
     pub visibility: Option<Value>,
+    /// Comment properties (`properties` on create, `/comment/{id}/properties`).
+    pub properties: BTreeMap<String, Value>,
 }
 
 /// A remote link (upserted by `globalId`).

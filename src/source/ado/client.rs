@@ -59,6 +59,8 @@ pub enum Flavor {
 }
 
 const MAX_ATTEMPTS: u32 = 8;
+/// How long one attachment download may take, body included (1 GB at ~1 MB/s).
+pub const STREAM_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// The client for one organization or collection.
 #[derive(Clone)]
@@ -179,6 +181,8 @@ impl AdoClient {
 
     /// GET a full URL ADO handed out (an attachment), as a response to stream.
     /// The URL must be under this organization's base URL: a dataset cannot send Ferry elsewhere.
+    /// The client's 60 s timeout covers the whole body, which a large file needs longer to
+    /// stream: the download gets [`STREAM_TIMEOUT`] instead.
     pub async fn get_stream(&self, url: &str) -> Result<reqwest::Response, AdoError> {
         let parsed = Url::parse(url).map_err(|_| AdoError::Shape("bad attachment URL".into()))?;
         if parsed.origin() != self.base.origin() {
@@ -186,7 +190,15 @@ impl AdoClient {
                 "attachment URL outside the organization".into(),
             ));
         }
-        self.send(Method::GET, url, None::<&()>).await
+        // Relation and inline-image URLs carry no api-version, which ADO requires.
+        let url = if parsed.query_pairs().any(|(k, _)| k == "api-version") {
+            url.to_owned()
+        } else {
+            let sep = if parsed.query().is_some() { '&' } else { '?' };
+            format!("{url}{sep}api-version={}", self.api_version(Area::General))
+        };
+        self.send_with(Method::GET, &url, None::<&()>, Some(STREAM_TIMEOUT))
+            .await
     }
 
     async fn send<B: Serialize>(
@@ -194,6 +206,16 @@ impl AdoClient {
         method: Method,
         url: &str,
         body: Option<&B>,
+    ) -> Result<reqwest::Response, AdoError> {
+        self.send_with(method, url, body, None).await
+    }
+
+    async fn send_with<B: Serialize>(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&B>,
+        timeout: Option<Duration>,
     ) -> Result<reqwest::Response, AdoError> {
         let mut attempt = 0;
         loop {
@@ -204,6 +226,9 @@ impl AdoClient {
                 .header(reqwest::header::AUTHORIZATION, self.auth.expose_secret());
             if let Some(b) = body {
                 request = request.json(b);
+            }
+            if let Some(t) = timeout {
+                request = request.timeout(t);
             }
             let outcome = request.send().await;
             let wait = match outcome {

@@ -180,7 +180,7 @@ impl JiraClient {
         serde_json::from_slice(bytes).map_err(|e| JiraCallError::Shape(e.to_string()))
     }
 
-    fn request(
+    pub(super) fn request(
         &self,
         method: Method,
         path_and_query: &str,

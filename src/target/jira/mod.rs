@@ -11,6 +11,7 @@ pub mod meta;
 mod parse;
 mod path;
 mod retry;
+mod upload;
 pub mod users;
 
 pub use client::{JiraAuth, JiraClient};
@@ -21,4 +22,5 @@ pub use meta::{
     Named, ProjectRef, SprintMeta, StatusMeta, TargetMeta, TransitionMeta, WorkflowMeta,
 };
 pub use retry::RetryPolicy;
+pub use upload::{Upload, wire_name};
 pub use users::resolve_users;
