@@ -15,6 +15,17 @@
     }
   }
 
+  // Bring a step's card into view and put the keyboard there: inside a fixed-height frame
+  // (a host without Atlassian's bridge) the next step would otherwise appear out of sight.
+  function reveal(id) {
+    const card = $(id);
+    if (!card || card.hidden) return;
+    const h = card.querySelector("h3");
+    h.tabIndex = -1;
+    h.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "start" });
+  }
+
   async function loadConnections() {
     const body = $("connection-rows");
     body.replaceChildren();
@@ -68,15 +79,18 @@
     step("mapping");
     document.dispatchEvent(new CustomEvent("ferry:catalog", { detail: { id } }));
     resize();
+    reveal("scan-card");
   }
 
   // mapping.js tells us where the mapping and the dry run are.
   document.addEventListener("ferry:mapping", (ev) => {
+    const wasApproved = mapping && mapping.status === "approved";
     mapping = ev.detail;
     const approved = mapping.status === "approved";
     $("dry-card").hidden = !approved;
     if (approved) step(dryDone ? "start" : "dry");
     updateStart();
+    if (approved && !wasApproved) reveal("dry-card");
   });
   document.addEventListener("ferry:dry", (ev) => {
     dryDone = true;
@@ -86,6 +100,7 @@
       "; you can pause, resume or cancel at any time.";
     step("start");
     updateStart();
+    reveal("start-card");
   });
   function updateStart() {
     $("start-card").hidden = !(mapping && mapping.status === "approved" && dryDone);

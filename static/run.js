@@ -6,7 +6,7 @@
   const { api, raw, $, el, row, when, facts, lozenge, showError, resize, bars, line, views } = window.ferry;
   const FINISHED = ["completed", "failed", "cancelled"];
   const PHASES = ["preflight", "create", "followup", "sprints", "done"];
-  const KIND_NAMES = { remote: "Links back to ADO", link: "Issue links", file: "Attachments", comment: "Comments", transition: "Statuses", parent: "Parents" };
+  const KIND_NAMES = { remote: "Links back to ADO", link: "Issue links", file: "Attachments", images: "Inline images", comment: "Comments", transition: "Statuses", parent: "Parents" };
   const count = (list, state) => (list || []).filter((c) => c.state === state).reduce((a, c) => a + c.items, 0);
   const pct = (a, b) => (b ? Math.floor((100 * a) / b) + "%" : "—");
   function duration(secs) {
@@ -95,7 +95,7 @@
     const writeRate = finished ? written / Math.max(1, ran) : secs > 0 ? (b.written - a.written) / secs : 0;
     const remaining = Math.max(0, total - created - failed);
     const budget = v.budget || run.budget || null;
-    const eta = FINISHED.includes(run.status) ? "finished " + when(run.finishedAt)
+    const eta = finished ? when(run.finishedAt) + " (took " + duration(ran) + ")"
       : budget && budget.etaSecs != null ? duration(budget.etaSecs)
       : run.status === "paused" ? "paused"
       : remaining && itemRate > 0 ? duration(remaining / itemRate) + " for the remaining issues"
@@ -103,8 +103,8 @@
     const pairs = [
       ["Items", total ? created + " created, " + failed + " failed of " + total + " (" + pct(created + failed, total) + ")" : "counting…"],
       ["Phase", run.phase],
-      [finished ? "Average rate" : "Rate", (itemRate * 60).toFixed(0) + " issues/min · " + (writeRate * 60).toFixed(0) + " writes/min"],
-      ["Time left", eta],
+      [finished ? "Average rate" : "Rate", run.status === "paused" ? "paused" : (itemRate * 60).toFixed(0) + " issues/min · " + (writeRate * 60).toFixed(0) + " writes/min"],
+      [finished ? "Finished" : "Time left", eta],
       ["Jira quota", quota(budget)],
       ["Started", when(run.createdAt) + " by " + run.startedBy],
     ];
@@ -116,7 +116,9 @@
       const dt = (samples[i].t - samples[i - 1].t) / 60000;
       pts.push({ t: samples[i].t, v: dt > 0 ? (samples[i].written - samples[i - 1].written) / dt : 0 });
     }
-    line($("run-throughput"), pts, "Writes per minute since this page opened", "writes/min");
+    if (finished && pts.length < 2) {
+      $("run-throughput").replaceChildren(el("p", { class: "subtle" }, "The run ended before this page opened: its average rate is above."));
+    } else line($("run-throughput"), pts, "Writes per minute since this page opened", "writes/min");
     const s = run.status, asked = run.control;
     $("run-pause").hidden = !(s === "running" || s === "queued") || asked === "pause";
     $("run-resume").hidden = s !== "paused";

@@ -5,7 +5,6 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::{
-    helpers::*,
     mapping::{wait_for, world},
     runs::{approved, start},
 };

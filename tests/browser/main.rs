@@ -81,10 +81,10 @@ async fn a_person_migrates_a_project_through_the_pages_inside_jira() {
     };
     let shots = shots_dir();
     let demo = Demo::start(DemoOptions {
-        items: 300,
+        items: 120,
         seed: 7,
         // Some latency per Jira call, so the run lasts long enough to pause.
-        jira_faults: Some("latency=15ms".into()),
+        jira_faults: Some("latency=5ms".into()),
         ..DemoOptions::default()
     })
     .await
