@@ -231,7 +231,7 @@ fn serve(listener: TcpListener, router: axum::Router, stop: CancellationToken) -
     })
 }
 
-/// `ferry demo`: starts the world, prints where to go, runs until Ctrl-C.
+/// `ferry demo`: starts the world, prints where to go, runs until Ctrl-C (or SIGTERM).
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let items = options.items;
     let demo = Demo::start(options).await?;
@@ -243,7 +243,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
          Press Ctrl-C to stop.",
         demo.host_page, demo.ado_url, demo.pat, demo.project, demo.ferry_url, demo.jira_url
     );
-    let _ = tokio::signal::ctrl_c().await;
+    let stop = CancellationToken::new();
+    tokio::spawn(app::signal_shutdown(stop.clone()));
+    stop.cancelled().await;
     println!("stopping…");
     demo.stop().await;
     Ok(())

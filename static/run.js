@@ -111,10 +111,12 @@
     if (run.error) pairs.push(["Error", run.error]);
     facts($("run-facts"), pairs);
     bars($("run-phases"), phaseRows(v), "Progress per phase");
+    // Writes per minute, averaged over the 10 s before each sample (polls come every 2 s).
     const pts = [];
-    for (let i = 1; i < samples.length; i++) {
-      const dt = (samples[i].t - samples[i - 1].t) / 60000;
-      pts.push({ t: samples[i].t, v: dt > 0 ? (samples[i].written - samples[i - 1].written) / dt : 0 });
+    for (let i = 1, j = 0; i < samples.length; i++) {
+      while (samples[i].t - samples[j].t > 10000) j++;
+      const k = j < i ? j : i - 1, dt = (samples[i].t - samples[k].t) / 60000;
+      pts.push({ t: samples[i].t, v: dt > 0 ? (samples[i].written - samples[k].written) / dt : 0 });
     }
     if (finished && pts.length < 2) {
       $("run-throughput").replaceChildren(el("p", { class: "subtle" }, "The run ended before this page opened: its average rate is above."));

@@ -80,8 +80,13 @@ async fn a_person_migrates_a_project_through_the_pages_inside_jira() {
         return;
     };
     let shots = shots_dir();
+    // FERRY_BROWSER_ITEMS walks a bigger organization on demand (the demo's default is 2000).
+    let items = std::env::var("FERRY_BROWSER_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
     let demo = Demo::start(DemoOptions {
-        items: 120,
+        items,
         seed: 7,
         // Some latency per Jira call, so the run lasts long enough to pause.
         jira_faults: Some("latency=5ms".into()),
@@ -169,7 +174,7 @@ async fn a_person_migrates_a_project_through_the_pages_inside_jira() {
     b.wait(
         "the run to complete",
         &text_is("#run-status", "Completed"),
-        Duration::from_secs(120),
+        Duration::from_secs(120 + items as u64 / 5),
     )
     .await;
     b.screenshot(&shot("run-completed")).await;
