@@ -45,6 +45,8 @@ pub(crate) struct Job<'a> {
     pub item: &'a WorkItem,
     /// Its plan (the same transform that created it).
     pub plan: &'a Planned,
+    /// The Jira issue id.
+    pub jira_id: &'a str,
     /// The Jira issue key.
     pub jira_key: &'a str,
     /// Its sub-item checkpoints so far, by (kind, ord).
@@ -209,6 +211,7 @@ fn job<'a>(
         ado,
         item: &items[n],
         plan: &plans[n],
+        jira_id: row.jira_id.as_deref().unwrap_or(""),
         jira_key: row.jira_key.as_deref().unwrap_or(""),
         steps: steps.remove(&row.ado_id).unwrap_or_default(),
     })
@@ -216,6 +219,9 @@ fn job<'a>(
 
 /// One item's sub-items, in order; the transition last.
 async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
+    let ends = super::hierarchy::Ends::of(job).await?;
+    super::hierarchy::parent(job, &ends).await?;
+    super::links::links(job, &ends).await?;
     remote_link(job).await?;
     super::files::files(job).await?;
     let mut pace = super::pace::Pacer::default();

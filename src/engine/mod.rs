@@ -7,6 +7,8 @@ mod comments;
 mod create;
 mod files;
 mod followup;
+mod hierarchy;
+mod links;
 mod pace;
 mod preflight;
 mod sprints;

@@ -13,6 +13,7 @@ mod audit;
 mod catalog;
 mod connections;
 mod dry_runs;
+mod ledger;
 mod mappings;
 mod models;
 mod run_list;
@@ -34,6 +35,7 @@ use sqlx::{
 
 pub use catalog::{FieldUse, TypeStateCount, Volumes};
 pub use dry_runs::{DryItem, DryRun, OutcomeCount, ProblemCount, ProblemItem, ProblemRow};
+pub use ledger::{LedgerCounts, LedgerLink, MigratedItem};
 pub use mappings::{FieldValue, MappingRow};
 pub use models::*;
 pub use run_list::RunSummary;

@@ -12,7 +12,8 @@ use crate::store::{Run, RunItem, runs::fenced_tx_guard};
 pub enum StepKind {
     /// A parent set after creation.
     Parent,
-    /// An issue link; `ord` is the other end's ADO id.
+    /// An issue link; `ord` is ±(the other end's ADO id × 1,000,000 + the link type's number),
+    /// negative when the item is the inward end (see `engine/links.rs`).
     Link,
     /// The remote link back to the ADO item; `ord` is 0.
     Remote,

@@ -77,8 +77,10 @@ async fn one(
     let counts = state.store.run_counts(ck, &id).await?;
     let steps = state.store.step_counts(ck, &id).await?;
     let followed = state.store.followed_count(ck, &id).await?;
+    // Links waiting in the ledger for an end not migrated yet (phase 4).
+    let ledger = state.store.ledger_counts(ck, &id).await?;
     Ok(Json(
-        json!({ "run": run, "items": counts, "steps": steps, "followed": followed }),
+        json!({ "run": run, "items": counts, "steps": steps, "followed": followed, "ledger": ledger }),
     ))
 }
 

@@ -14,6 +14,7 @@ mod mapping_llm;
 mod migrate_cli;
 mod run_comments;
 mod run_files;
+mod run_links;
 mod run_list;
 mod run_preflight;
 mod runs;

@@ -59,6 +59,24 @@ pub(crate) async fn world_env(
     world_troubled(items, trouble, env).await
 }
 
+/// The same, with the `faults` spec applied to Jira's `path` only (POST, GET, whatever).
+pub(crate) async fn world_faults_on(
+    items: usize,
+    faults: Option<&str>,
+    path: &'static str,
+    env: &[(&str, &str)],
+) -> World {
+    let paths: &'static [&'static str] = Box::leak(Box::new([path]));
+    let trouble = faults.map(|spec| Trouble {
+        faults: Some(spec.to_owned()),
+        limiter: None,
+        log: ferry::sim::reqlog::RequestLog::new(),
+        applies: |_, _| false,
+        paths,
+    });
+    world_troubled(items, trouble, env).await
+}
+
 /// Ferry and the simulators, with `faults` applied to the Jira calls to exactly `paths`.
 pub(crate) async fn world_faulty(
     items: usize,

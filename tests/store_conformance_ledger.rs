@@ -1,0 +1,210 @@
+//! The id map across runs and the link ledger, told to every backend: SQLite always,
+//! PostgreSQL when `FERRY_TEST_POSTGRES_URL` is set (each test in a schema of its own).
+
+use ferry::store::{InstallRecord, ItemOutcome, LedgerLink, Run, Store, StoreError};
+
+async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
+    let dir = std::env::temp_dir().join(format!("ferry-ledger-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let sqlite = Store::open(&format!("sqlite://{}/store.db", dir.display()))
+        .await
+        .expect("sqlite");
+    let mut stores = vec![(sqlite, Some(dir))];
+    if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
+        let schema = format!("ledger_{}", uuid::Uuid::new_v4().simple());
+        let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
+        sqlx::query(&format!("create schema {schema}"))
+            .execute(&pool)
+            .await
+            .expect("schema");
+        pool.close().await;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        stores.push((Store::open(&url).await.expect("PostgreSQL store"), None));
+    } else {
+        eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
+    }
+    stores
+}
+
+/// A claimed run of a fresh approved mapping of `catalog` into project `FAB`, with `created`
+/// items (ADO id → Jira id `J{id}`) and `failed` ones.
+async fn run_with(store: &Store, ck: &str, catalog: &str, created: &[i64], failed: &[i64]) -> Run {
+    let m = store
+        .save_draft(ck, catalog, "FAB", "{}", "{}", "admin")
+        .await
+        .expect("draft");
+    store
+        .approve_mapping(ck, &m.id, m.version, "admin")
+        .await
+        .expect("approve");
+    store.queue_run(ck, &m.id, "admin").await.expect("queue");
+    let run = store
+        .claim_run("w", 30_000)
+        .await
+        .expect("claim")
+        .expect("run");
+    let items: Vec<(i64, i64)> = created.iter().chain(failed).map(|id| (*id, 0)).collect();
+    store.seed_run(&run, &items).await.expect("seed");
+    let mut outcomes: Vec<(i64, ItemOutcome)> = created
+        .iter()
+        .map(|id| {
+            let created = ItemOutcome::Created {
+                id: format!("J{id}"),
+                key: format!("FAB-{id}"),
+            };
+            (*id, created)
+        })
+        .collect();
+    outcomes.extend(failed.iter().map(|id| {
+        (
+            *id,
+            ItemOutcome::Failed {
+                code: "create_refused".into(),
+                field: None,
+            },
+        )
+    }));
+    store
+        .record_outcomes(&run, outcomes)
+        .await
+        .expect("outcomes");
+    run
+}
+
+#[tokio::test]
+async fn links_wait_for_a_missing_end_and_heal_in_a_later_run_that_finds_the_first_end() {
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        let ck = format!("ledger-{}", uuid::Uuid::new_v4());
+        store
+            .install_tenant(&InstallRecord {
+                client_key: ck.clone(),
+                base_url: "https://acme.atlassian.net".into(),
+                display_url: None,
+                oauth_client_id: None,
+                sealed_secret: b"s".to_vec(),
+                token_iat: 1,
+            })
+            .await
+            .expect("install");
+        let conn = format!("conn-{}", uuid::Uuid::new_v4());
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let narrow = store
+            .catalog_for(&ck, &conn, "Fab", "{\"types\":[\"Bug\"]}")
+            .await
+            .expect("catalog");
+        let wide = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+
+        // Run 1 creates 1 and 2; 3 fails. 1 → 5 waits for 5 (outside its scope).
+        let first = run_with(&store, &ck, &narrow.id, &[1, 2], &[3]).await;
+        let link = LedgerLink {
+            from_ado_id: 1,
+            to_ado_id: 5,
+            link_type: "10000".into(),
+            waiting_for: 5,
+        };
+        store
+            .ledger_wait(&first, &conn, "FAB", &link)
+            .await
+            .expect("wait");
+        store
+            .ledger_wait(&first, &conn, "FAB", &link)
+            .await
+            .expect("twice is once");
+        let found = store
+            .migrated_items(&first, &conn, "FAB", &[1, 2, 3, 5])
+            .await
+            .expect("ids");
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| (f.ado_id, f.this_run))
+                .collect::<Vec<_>>(),
+            vec![(1, 1), (2, 1)],
+            "{b}: failed and unknown items are not in Jira"
+        );
+        let counts = store.ledger_counts(&ck, &first.id).await.expect("counts");
+        assert_eq!(
+            (counts.waiting, counts.recorded, counts.healed),
+            (1, 1, 0),
+            "{b}"
+        );
+        store
+            .finish_run(&first, "completed", None)
+            .await
+            .expect("finish");
+        assert!(
+            matches!(
+                store.ledger_wait(&first, &conn, "FAB", &link).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}: a run that is not running writes nothing"
+        );
+
+        // Run 2 (another mapping) creates 5 and 2 again: 1 comes from run 1, 2 from this run.
+        let second = run_with(&store, &ck, &wide.id, &[5, 2], &[]).await;
+        let found = store
+            .migrated_items(&second, &conn, "FAB", &[1, 2, 5])
+            .await
+            .expect("ids");
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| (f.ado_id, f.jira_id.as_deref(), f.this_run))
+                .collect::<Vec<_>>(),
+            vec![(1, Some("J1"), 0), (2, Some("J2"), 1), (5, Some("J5"), 1)],
+            "{b}"
+        );
+        assert!(
+            store
+                .migrated_items(&second, "other-conn", "FAB", &[1])
+                .await
+                .expect("ids")
+                .is_empty(),
+            "{b}: another ADO organization's item 1 is another item"
+        );
+        let waiting = store
+            .ledger_waiting(&ck, &conn, "FAB", 5)
+            .await
+            .expect("waiting");
+        assert_eq!(waiting, vec![link.clone()], "{b}");
+        assert!(
+            store
+                .ledger_waiting(&ck, &conn, "OTHER", 5)
+                .await
+                .expect("w")
+                .is_empty()
+        );
+        store
+            .ledger_heal(&second, &conn, "FAB", &link)
+            .await
+            .expect("heal");
+        assert!(
+            store
+                .ledger_waiting(&ck, &conn, "FAB", 1)
+                .await
+                .expect("w")
+                .is_empty(),
+            "{b}"
+        );
+        let counts = store.ledger_counts(&ck, &second.id).await.expect("counts");
+        assert_eq!(
+            (counts.waiting, counts.recorded, counts.healed),
+            (0, 0, 1),
+            "{b}"
+        );
+        let counts = store.ledger_counts(&ck, &first.id).await.expect("counts");
+        assert_eq!(
+            (counts.waiting, counts.recorded, counts.healed),
+            (0, 1, 0),
+            "{b}"
+        );
+    }
+}
