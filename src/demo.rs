@@ -106,7 +106,9 @@ impl Demo {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
 
         // Azure DevOps: a generated organization.
-        let gen_options = GenOptions::new(options.items, options.seed);
+        // With planted trouble (retired values, odd parents), so the dry run and the report have
+        // something to show.
+        let gen_options = GenOptions::new(options.items, options.seed).with_trouble();
         let text = {
             let o = gen_options;
             tokio::task::spawn_blocking(move || generate_string(&o).map(|(t, _)| t)).await??

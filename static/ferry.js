@@ -88,6 +88,8 @@
   // Horizontal bars: [{label, parts: [{value, kind}], total, note}] — one row each.
   function bars(container, rows, title) {
     const w = 720, rowH = 34, labelW = 170, barW = 400;
+    // Rows without a total of their own share one scale, so their lengths compare.
+    const common = Math.max(1, ...rows.map((r) => r.parts.reduce((a, p) => a + p.value, 0)));
     const s = svg("svg", { viewBox: `0 0 ${w} ${rows.length * rowH + 8}`, width: "100%", role: "img", "aria-label": title });
     s.append(svg("title", {}, title));
     rows.forEach((r, i) => {
@@ -95,7 +97,7 @@
       s.append(svg("text", { x: 0, y: y + 15, class: "label" }, r.label));
       s.append(svg("rect", { x: labelW, y, width: barW, height: 18, rx: 3, class: "track" }));
       let x = labelW;
-      const total = Math.max(r.total || 0, r.parts.reduce((a, p) => a + p.value, 0), 1);
+      const total = Math.max(r.total || common, r.parts.reduce((a, p) => a + p.value, 0), 1);
       for (const p of r.parts) {
         const pw = (p.value / total) * barW;
         if (pw > 0) s.append(svg("rect", { x, y, width: pw, height: 18, rx: 3, class: "part " + p.kind }));
