@@ -82,6 +82,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The optional model that suggests rules for what a draft leaves open; `None` = off.
     pub llm: Option<LlmConfig>,
+    /// `ferry demo` only (development mode): the simulator's ADO URL and PAT the connect
+    /// form is filled with (`FERRY_DEMO_ADO_URL`, `FERRY_DEMO_ADO_PAT`).
+    pub demo_source: Option<(String, String)>,
 }
 
 /// An OpenAI-compatible chat-completions endpoint (`FERRY_LLM_*`). It only ever receives
@@ -126,6 +129,10 @@ impl fmt::Debug for Config {
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
             .field("llm", &self.llm)
+            .field(
+                "demo_source",
+                &self.demo_source.as_ref().map(|(url, _)| url),
+            )
             .finish()
     }
 }
@@ -249,7 +256,12 @@ impl Config {
             None => std::time::Duration::from_secs(30),
         };
         let llm = parse_llm(&get, mode)?;
+        let demo_source = match (get("FERRY_DEMO_ADO_URL"), get("FERRY_DEMO_ADO_PAT")) {
+            (Some(url), Some(pat)) if mode == Mode::Development => Some((url, pat)),
+            _ => None,
+        };
         Ok(Self {
+            demo_source,
             llm,
             run_workers,
             run_lease,

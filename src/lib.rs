@@ -13,6 +13,8 @@ pub mod config;
 pub mod connect;
 /// AES-256-GCM sealing of secrets at rest.
 pub mod crypto;
+/// `ferry demo`: Ferry with both simulators, installed into the simulated Jira.
+pub mod demo;
 /// The dry run: every item through the transform, nothing written.
 pub mod dryrun;
 /// The run engine: claimed runs, phases, checkpoints.

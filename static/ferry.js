@@ -1,121 +1,163 @@
-// Ferry's pages: API calls carry a context JWT from Atlassian's bridge when Jira hosts the
-// page, else the session token Ferry embedded in the page. Text is inserted with
-// textContent only, never as HTML.
+// Ferry's page core: API calls, the view router, iframe sizing and small SVG charts.
+// API calls carry a context JWT from Atlassian's bridge when Jira hosts the page (and answers),
+// else the session token Ferry embedded in the page. Text goes in with textContent only.
 "use strict";
 (function () {
   const session = document.querySelector('meta[name="ferry-session"]').content;
+  let bridge = true; // false once AP.context.getToken failed to answer: a host without the bridge
   async function token() {
-    if (window.AP && AP.context && AP.context.getToken) {
-      try { return await new Promise((ok) => AP.context.getToken(ok)); } catch (_) { /* fall back */ }
+    if (bridge && window.AP && AP.context && AP.context.getToken) {
+      const t = await Promise.race([
+        new Promise((ok) => { try { AP.context.getToken(ok); } catch (_) { ok(null); } }),
+        new Promise((ok) => setTimeout(() => ok(null), 1500)),
+      ]);
+      if (t) return t;
+      bridge = false;
     }
     return session;
   }
-  async function api(method, path, body) {
+  async function raw(method, path, body) {
     const headers = { Authorization: "JWT " + (await token()) };
     if (body) headers["Content-Type"] = "application/json";
-    const res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || res.statusText);
+    return fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  }
+  async function api(method, path, body) {
+    const res = await raw(method, path, body);
+    if (!res.ok) {
+      const e = new Error((await res.json().catch(() => ({}))).error || res.statusText || "HTTP " + res.status);
+      e.status = res.status;
+      throw e;
+    }
     return res.status === 204 ? null : res.json();
   }
+  const $ = (id) => document.getElementById(id);
   const when = (ms) => (ms ? new Date(ms).toLocaleString() : "never");
+  function el(tag, attrs, ...children) {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") n.className = v; else if (k.startsWith("on")) n[k] = v; else n.setAttribute(k, v);
+    }
+    for (const c of children) if (c != null) n.append(c instanceof Node ? c : String(c));
+    return n;
+  }
   function row(cells) {
     const tr = document.createElement("tr");
     for (const c of cells) {
       const td = document.createElement("td");
-      if (c instanceof Node) td.appendChild(c); else td.textContent = c;
+      if (c instanceof Node) td.appendChild(c); else td.textContent = c == null ? "" : c;
       tr.appendChild(td);
     }
     return tr;
   }
-  async function loadTokens() {
-    const body = document.getElementById("token-rows");
-    if (!body) return;
-    body.replaceChildren();
-    for (const t of await api("GET", "/api/tokens")) {
-      const revoke = document.createElement("button");
-      revoke.className = "button"; revoke.textContent = t.revokedAt ? "Revoked" : "Revoke";
-      revoke.disabled = !!t.revokedAt;
-      revoke.onclick = async () => { await api("DELETE", "/api/tokens/" + encodeURIComponent(t.id)); await refresh(); };
-      body.appendChild(row([t.name, when(t.createdAt), when(t.lastUsedAt), revoke]));
-    }
+  function facts(dl, pairs) {
+    dl.replaceChildren();
+    for (const [k, v] of pairs) dl.append(el("dt", {}, k), el("dd", {}, v));
   }
-  async function loadAudit() {
-    const body = document.getElementById("audit-rows");
-    if (!body) return;
-    body.replaceChildren();
-    for (const e of await api("GET", "/api/audit")) body.appendChild(row([when(e.createdAt), e.actor, e.action]));
-  }
-  async function loadConnections() {
-    const body = document.getElementById("connection-rows");
-    if (!body) return;
-    body.replaceChildren();
-    for (const c of await api("GET", "/api/connections")) {
-      const select = document.createElement("select");
-      select.setAttribute("aria-label", "Project of " + c.orgUrl);
-      const scan = document.createElement("button");
-      scan.className = "button"; scan.textContent = "Scan";
-      scan.onclick = () => startScan(c.id, select.value).catch(showError);
-      body.appendChild(row([c.orgUrl, when(c.createdAt), select, scan]));
-      api("GET", "/api/connections/" + encodeURIComponent(c.id) + "/projects").then((projects) => {
-        for (const p of projects) { const o = document.createElement("option"); o.textContent = p.name; select.appendChild(o); }
-      }).catch(showError);
-    }
+  const STATUS = { queued: "Queued", running: "Running", paused: "Paused", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
+  function lozenge(node, status) {
+    node.textContent = STATUS[status] || status;
+    node.className = "lozenge " + status;
   }
   function showError(e) {
-    const box = document.getElementById("connection-error");
-    box.textContent = e.message; box.hidden = false;
+    const box = $("page-error");
+    if (!box) { console.error("ferry:", e); return; }
+    box.textContent = e.message || String(e); box.hidden = false; resize();
   }
-  async function startScan(connectionId, project) {
-    const started = await api("POST", "/api/scans", { connectionId, project });
-    const wrap = document.getElementById("scan-progress"), bar = document.getElementById("scan-bar"), text = document.getElementById("scan-text");
-    wrap.hidden = false;
-    for (;;) {
-      const s = await api("GET", "/api/scans/" + encodeURIComponent(started.scan.id));
-      bar.max = s.itemsTotal || 1; bar.value = s.itemsDone;
-      text.textContent = s.itemsDone + " of " + (s.itemsTotal ?? "?") + " items";
-      if (s.status === "failed") throw new Error("Scan failed: " + s.error);
-      if (s.status === "completed") break;
-      await new Promise((r) => setTimeout(r, 1000));
+  function clearError() { if ($("page-error")) $("page-error").hidden = true; }
+
+  // Height follows content: Jira's bridge resizes the iframe when it is there.
+  let resizeQueued = false;
+  function resize() {
+    if (resizeQueued) return;
+    resizeQueued = true;
+    requestAnimationFrame(() => {
+      resizeQueued = false;
+      if (window.AP && AP.resize) try { AP.resize(); } catch (_) { /* not hosted */ }
+    });
+  }
+  if (window.ResizeObserver) new ResizeObserver(resize).observe(document.body);
+
+  // ---- small dependency-free SVG charts -------------------------------------------------
+  const NS = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, text) {
+    const n = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    if (text != null) n.textContent = text;
+    return n;
+  }
+  // Horizontal bars: [{label, parts: [{value, kind}], total, note}] — one row each.
+  function bars(container, rows, title) {
+    const w = 720, rowH = 34, labelW = 170, barW = 400;
+    // Rows without a total of their own share one scale, so their lengths compare.
+    const common = Math.max(1, ...rows.map((r) => r.parts.reduce((a, p) => a + p.value, 0)));
+    const s = svg("svg", { viewBox: `0 0 ${w} ${rows.length * rowH + 8}`, width: "100%", role: "img", "aria-label": title });
+    s.append(svg("title", {}, title));
+    rows.forEach((r, i) => {
+      const y = i * rowH + 8;
+      s.append(svg("text", { x: 0, y: y + 15, class: "label" }, r.label));
+      s.append(svg("rect", { x: labelW, y, width: barW, height: 18, rx: 3, class: "track" }));
+      let x = labelW;
+      const total = Math.max(r.total || common, r.parts.reduce((a, p) => a + p.value, 0), 1);
+      for (const p of r.parts) {
+        const pw = (p.value / total) * barW;
+        if (pw > 0) s.append(svg("rect", { x, y, width: pw, height: 18, rx: 3, class: "part " + p.kind }));
+        x += pw;
+      }
+      s.append(svg("text", { x: labelW + barW + 10, y: y + 15, class: "value" }, r.note));
+    });
+    container.replaceChildren(s);
+    container.hidden = false;
+  }
+  // A line over time: points [{t (ms), v}], drawn with its axis range and unit.
+  function line(container, points, title, unit) {
+    const w = 720, h = 180, pad = 36;
+    const s = svg("svg", { viewBox: `0 0 ${w} ${h}`, width: "100%", role: "img", "aria-label": title });
+    s.append(svg("title", {}, title));
+    if (points.length < 2) {
+      s.append(svg("text", { x: pad, y: h / 2, class: "label" }, "Waiting for the first measurements…"));
+      container.replaceChildren(s); return;
     }
-    await showCatalog(started.catalogId);
+    const t0 = points[0].t, t1 = points[points.length - 1].t;
+    const max = Math.max(1, ...points.map((p) => p.v));
+    const X = (t) => pad + ((t - t0) / Math.max(1, t1 - t0)) * (w - 2 * pad);
+    const Y = (v) => h - pad + 8 - (v / max) * (h - pad - 16);
+    s.append(svg("line", { x1: pad, y1: Y(0), x2: w - pad, y2: Y(0), class: "axis" }));
+    s.append(svg("text", { x: 0, y: Y(max) + 4, class: "value" }, Math.round(max)));
+    s.append(svg("text", { x: 0, y: Y(0) + 4, class: "value" }, "0"));
+    s.append(svg("text", { x: w - pad, y: h - 4, class: "value", "text-anchor": "end" }, Math.round((t1 - t0) / 1000) + " s"));
+    s.append(svg("text", { x: pad, y: h - 4, class: "value" }, unit));
+    const d = points.map((p, i) => (i ? "L" : "M") + X(p.t).toFixed(1) + " " + Y(p.v).toFixed(1)).join(" ");
+    s.append(svg("path", { d: d + ` L${X(t1).toFixed(1)} ${Y(0)} L${X(t0).toFixed(1)} ${Y(0)} Z`, class: "area" }));
+    s.append(svg("path", { d, class: "line" }));
+    container.replaceChildren(s);
   }
-  async function showCatalog(id) {
-    const c = await api("GET", "/api/catalogs/" + encodeURIComponent(id));
-    document.getElementById("catalog-project").textContent = c.project;
-    const facts = document.getElementById("catalog-volumes");
-    facts.replaceChildren();
-    const v = c.volumes;
-    const add = (k, val) => { const dt = document.createElement("dt"); dt.textContent = k; const dd = document.createElement("dd"); dd.textContent = val; facts.append(dt, dd); };
-    add("Work items", v.items); add("Comments", v.comments); add("Links", v.links);
-    add("Attachments", v.attachments + " (" + (v.attachmentBytes / 1e9).toFixed(2) + " GB)");
-    add("People", c.identities.length);
-    add("Price", c.quote.price.toFixed(2) + " " + c.quote.currency);
-    add("Estimated run time", c.quote.minutes + " min (bound by " + c.quote.boundBy + ")");
-    const counts = document.getElementById("catalog-counts");
-    counts.replaceChildren();
-    for (const n of c.counts) counts.appendChild(row([n.itemType, n.state, n.items]));
-    document.getElementById("catalog").hidden = false;
-    document.dispatchEvent(new CustomEvent("ferry:catalog", { detail: { id } }));
-    if (window.AP && AP.resize) AP.resize();
+
+  // ---- views ------------------------------------------------------------------------------
+  // Each view module registers `show(params)`; leaving a view calls its `hide()` if any.
+  const views = {};
+  let current = null;
+  function route() {
+    if (!document.querySelector(".view")) return; // a page without views (the project tab)
+    const parts = (location.hash.replace(/^#\/?/, "") || "").split("/").filter(Boolean);
+    let name = "list", params = {};
+    if (parts[0] === "new") name = "new";
+    else if (parts[0] === "settings") name = "settings";
+    else if (parts[0] === "runs" && parts[1]) { name = parts[2] === "report" ? "report" : "run"; params = { id: decodeURIComponent(parts[1]) }; }
+    if (current && views[current] && views[current].hide) views[current].hide();
+    current = name;
+    clearError();
+    for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== "view-" + name;
+    for (const a of document.querySelectorAll("[data-tab]")) {
+      const on = a.dataset.tab === name || (a.dataset.tab === "list" && (name === "run" || name === "report"));
+      if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+    }
+    const view = views[name];
+    if (view) Promise.resolve(view.show(params)).catch(showError).finally(resize);
+    window.scrollTo(0, 0);
   }
-  const connectionForm = document.getElementById("connection-form");
-  if (connectionForm) connectionForm.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    document.getElementById("connection-error").hidden = true;
-    try {
-      await api("POST", "/api/connections", { url: document.getElementById("ado-url").value, pat: document.getElementById("ado-pat").value });
-      connectionForm.reset(); await loadConnections();
-    } catch (e) { showError(e); }
-  });
-  async function refresh() { await Promise.all([loadTokens(), loadAudit(), loadConnections()]); if (window.AP && AP.resize) AP.resize(); }
-  const form = document.getElementById("token-form");
-  if (form) form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const created = await api("POST", "/api/tokens", { name: document.getElementById("token-name").value });
-    const once = document.getElementById("token-once");
-    once.textContent = "Copy this token now; it will not be shown again: " + created.token;
-    once.hidden = false; form.reset(); await refresh();
-  });
-  window.ferry = { api, row, when };
-  refresh().catch((e) => console.error("ferry:", e.message));
+  function go(hash) { if (location.hash === hash) route(); else location.hash = hash; }
+  window.addEventListener("hashchange", route);
+
+  window.ferry = { api, raw, $, el, row, when, facts, lozenge, showError, clearError, resize, bars, line, views, go };
+  document.addEventListener("DOMContentLoaded", () => setTimeout(route, 0));
 })();

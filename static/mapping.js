@@ -59,7 +59,10 @@
     $("fallback-user").value = m.fallbackUser || "";
     $("unmapped-values").value = m.unmappedValues;
     $("mapping-body").hidden = false;
-    if (window.AP && AP.resize) AP.resize();
+    $("mapping-approve").disabled = current.status === "approved";
+    $("mapping-approve").textContent = current.status === "approved" ? "Approved" : "Approve this version";
+    document.dispatchEvent(new CustomEvent("ferry:mapping", { detail: current }));
+    window.ferry.resize();
   }
   async function load(id) { current = await api("GET", "/api/mappings/" + encodeURIComponent(id)); render(); }
   async function save(mapping) {
@@ -121,14 +124,14 @@
   $("dry-run-start").onclick = async () => {
     try {
       const run = await api("POST", "/api/mappings/" + encodeURIComponent(current.id) + "/dry-runs");
-      $("dry-run").hidden = false;
+      $("dry-run").hidden = false; $("dry-run-start").disabled = true;
       let r;
       for (;;) {
         r = await api("GET", "/api/dry-runs/" + encodeURIComponent(run.id));
         $("dry-bar").max = r.dryRun.itemsTotal || 1; $("dry-bar").value = r.dryRun.itemsDone;
         $("dry-text").textContent = r.dryRun.itemsDone + " of " + (r.dryRun.itemsTotal ?? "?") + " items";
-        if (r.dryRun.status === "failed") throw new Error("Dry run failed: " + r.dryRun.error);
-        if (r.dryRun.status === "completed") break;
+        if (r.dryRun.status === "failed") { $("dry-run-start").disabled = false; throw new Error("Dry run failed: " + r.dryRun.error); }
+        if (r.dryRun.status === "completed") { $("dry-run-start").disabled = false; $("dry-run-start").textContent = "Run the dry run again"; break; }
         await new Promise((ok) => setTimeout(ok, 1000));
       }
       const totals = $("dry-totals"); totals.replaceChildren();
@@ -142,7 +145,14 @@
         b.onclick = () => showItems(run.id, p.code).catch(showError);
         body.appendChild(row([p.code, p.severity, p.items, p.explain, b]));
       }
-      if (window.AP && AP.resize) AP.resize();
+      if (r.problems.length) {
+        window.ferry.bars($("dry-chart"), r.problems.map((p) => ({
+          label: p.code, total: 0, note: p.items + " items",
+          parts: [{ value: p.items, kind: p.severity === "error" ? "failed" : "warned" }],
+        })), "Problems by kind");
+      }
+      document.dispatchEvent(new CustomEvent("ferry:dry", { detail: r }));
+      window.ferry.resize();
     } catch (e) { showError(e); }
   };
 })();

@@ -27,33 +27,48 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/pages/admin", get(admin))
         .route("/pages/project", get(project))
-        .route(
-            "/static/ferry.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css")],
-                    include_str!("../../static/ferry.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/mapping.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript")],
-                    include_str!("../../static/mapping.js"),
-                )
-            }),
-        )
-        .route(
-            "/static/ferry.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript")],
-                    include_str!("../../static/ferry.js"),
-                )
-            }),
-        )
+        .route("/static/{file}", get(asset))
+}
+
+/// The pages' assets, compiled in: no build step, nothing fetched from elsewhere.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "ferry.css",
+        "text/css",
+        include_str!("../../static/ferry.css"),
+    ),
+    (
+        "ferry.js",
+        "text/javascript",
+        include_str!("../../static/ferry.js"),
+    ),
+    (
+        "journey.js",
+        "text/javascript",
+        include_str!("../../static/journey.js"),
+    ),
+    (
+        "mapping.js",
+        "text/javascript",
+        include_str!("../../static/mapping.js"),
+    ),
+    (
+        "run.js",
+        "text/javascript",
+        include_str!("../../static/run.js"),
+    ),
+    (
+        "settings.js",
+        "text/javascript",
+        include_str!("../../static/settings.js"),
+    ),
+];
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, mime, body)) => ([(header::CONTENT_TYPE, *mime)], *body).into_response(),
+        None => AppError::NotFound.into_response(),
+    }
 }
 
 #[derive(Template)]
@@ -61,6 +76,9 @@ pub fn router() -> Router<AppState> {
 struct AdminPage {
     session: String,
     site: String,
+    /// `ferry demo` fills the connect form with its simulator (empty otherwise).
+    demo_url: String,
+    demo_pat: String,
 }
 
 #[derive(Template)]
@@ -111,7 +129,13 @@ fn session_for(state: &AppState, auth: &PageAuth) -> Result<String> {
 #[tracing::instrument(skip_all, fields(tenant = %auth.tenant.client_key))]
 async fn admin(State(state): State<AppState>, auth: PageAuth) -> Result<Response> {
     let (session, site) = page_context(&state, &auth, Right::Admin).await?;
-    let page = AdminPage { session, site };
+    let (demo_url, demo_pat) = state.config.demo_source.clone().unwrap_or_default();
+    let page = AdminPage {
+        session,
+        site,
+        demo_url,
+        demo_pat,
+    };
     framed(&auth.tenant, page.render())
 }
 

@@ -21,6 +21,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/mappings/{id}/migrations", post(start).get(list))
+        .route("/api/migrations", get(list_all))
         .route("/api/migrations/{id}", get(one))
         .route("/api/migrations/{id}/{action}", post(control))
 }
@@ -44,6 +45,27 @@ async fn start(
     notify::run_changed(&state, &run.client_key, &run.id, &run.status);
     state.run_wakeup.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!(run))))
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The migrations list page's rows: the tenant's runs, newest first.
+async fn list_all(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Json<Vec<crate::store::RunSummary>>> {
+    admin(&state, &auth).await?;
+    Ok(Json(
+        state
+            .store
+            .tenant_runs(&auth.tenant.client_key, q.before, q.limit.unwrap_or(50))
+            .await?,
+    ))
 }
 
 async fn one(

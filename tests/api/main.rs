@@ -16,6 +16,7 @@ mod run_budget;
 mod run_comments;
 mod run_files;
 mod run_links;
+mod run_list;
 mod run_preflight;
 mod run_report;
 mod runs;
