@@ -113,10 +113,36 @@ pub async fn run_one(
         {
             tracing::warn!("run lease lost; another worker continues");
         }
+        Err(e) if e.downcast_ref::<Permanent>().is_none() => {
+            // Anything else may pass (a 429 storm outlasting the client's retries, an outage,
+            // a network failure): the run goes back to the queue and resumes from its
+            // checkpoints, unless too many turns in a row ended so without progress.
+            let why = format!("{e:#}");
+            match state
+                .store
+                .requeue_run(&run, &why, MAX_TURNS_WITHOUT_PROGRESS)
+                .await?
+            {
+                Some(turns) => {
+                    tracing::warn!(reason = %why, turns, "run turn ended on an error; it resumes from its checkpoint");
+                    tokio::time::sleep(Duration::from_secs(1 << turns.clamp(0, 5))).await;
+                }
+                None => return fail(state, &run, &why).await,
+            }
+        }
         Err(e) => return fail(state, &run, &format!("{e:#}")).await,
     }
     Ok(())
 }
+
+/// A run error that trying again cannot mend (a mapping that no longer fits the site): the run
+/// fails at once instead of going back to the queue.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Permanent(pub String);
+
+/// Turns in a row that may end on an error without any progress before the run fails.
+const MAX_TURNS_WITHOUT_PROGRESS: i64 = 5;
 
 async fn fail(state: &AppState, run: &Run, why: &str) -> anyhow::Result<()> {
     tracing::warn!(reason = %why, "run failed");

@@ -103,11 +103,12 @@ fn link_types(ctx: &DryContext) -> anyhow::Result<()> {
             continue;
         };
         if !ctx.target.link_types.iter().any(|t| &t.id == id) {
-            anyhow::bail!(
+            return Err(super::Permanent(format!(
                 "preflight: Jira link type {id}, which the mapping uses for {}, no longer exists; \
                  edit the mapping's link rules",
                 rule.ado_relation
-            );
+            ))
+            .into());
         }
     }
     Ok(())
@@ -144,10 +145,11 @@ async fn users(ctx: &DryContext) -> anyhow::Result<BTreeSet<String>> {
         .as_ref()
         .filter(|f| gone.contains(*f))
     {
-        anyhow::bail!(
+        return Err(super::Permanent(format!(
             "preflight: the fallback user {fallback} no longer exists in Jira or is inactive; \
              choose another fallback user in the mapping"
-        );
+        ))
+        .into());
     }
     if !gone.is_empty() {
         tracing::warn!(

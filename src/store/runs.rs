@@ -102,8 +102,7 @@ pub(super) fn lost() -> StoreError {
 }
 
 /// Guards a write by the run's lease; run inside the write's transaction.
-pub(super) const FENCE: &str =
-    "update runs set updated_at = $3 where id = $1 and lease_token = $2 and status = 'running'";
+pub(super) const FENCE: &str = "update runs set updated_at = $3, retries = 0 where id = $1 and lease_token = $2 and status = 'running'";
 
 /// Returns `Conflict` from the enclosing function unless the run's lease is still this
 /// worker's: the first statement of every write transaction of a run, so a worker that lost
@@ -219,6 +218,18 @@ impl Store {
             tx.commit().await?;
         });
         self.run(client_key, id).await
+    }
+
+    /// Puts a running run back in the queue after a transient error, with the reason, unless
+    /// `max` turns in a row already ended so (progress resets the count); returns the count,
+    /// or `None` when the run was not requeued (too many turns, or the lease is gone).
+    pub async fn requeue_run(&self, run: &Run, why: &str, max: i64) -> StoreResult<Option<i64>> {
+        let now = now_ms();
+        let row: Option<(i64,)> = dispatch!(self, p => sqlx::query_as(
+            "update runs set status = 'queued', retries = retries + 1, error = $3, lease_owner = null, lease_expires_at = null, updated_at = $4 \
+             where id = $1 and lease_token = $2 and status = 'running' and retries < $5 returning retries")
+            .bind(&run.id).bind(run.lease_token).bind(why).bind(now).bind(max).fetch_optional(p).await)?;
+        Ok(row.map(|(n,)| n))
     }
 
     /// The runs of a mapping, newest first.

@@ -42,6 +42,8 @@ const POOL: u64 = 200;
 const QUOTA: &str = "jira-quota-global-based";
 const BURST: &str = "jira-burst-based";
 const PER_ISSUE: &str = "jira-per-issue-on-write";
+/// Items the run writes to (the workload's size).
+const ITEMS_WRITTEN: usize = 90;
 /// Issues the test keeps busy with writes of its own.
 const BUSY: usize = 4;
 
@@ -232,7 +234,7 @@ fn ferrys(log: &[LogEntry]) -> Vec<&LogEntry> {
 #[tokio::test]
 async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues_and_spends_within_the_pool()
  {
-    let (w, log, log_start) = limited_world(90).await;
+    let (w, log, log_start) = limited_world(ITEMS_WRITTEN).await;
     let mapping = approved(&w).await;
     let run_start = unix() - log_start;
     let run = start(&w, &mapping).await;
@@ -335,7 +337,16 @@ async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues
         assert!(n >= 1, "Ferry met no `{reason}` 429: {reasons:?}");
         // Each refusal comes from the calls in flight when the limit was reached, or from a
         // retry after the `Retry-After` Jira asked; a busy issue may refuse a retry again.
-        let most = if reason == PER_ISSUE { 3 * BUSY } else { 10 };
+        // Quota and burst: at most the calls in flight when the wall was met (8 items followed
+        // at once, 4 uploads, the create path) and their one retry each. Per issue: Ferry learns
+        // an issue's window only from its 429 (Jira publishes no per-issue headers), and the
+        // follow-up writes several times per issue into a 2-writes-per-3-s window, so about two
+        // refusals per item written is the floor; a client retrying blindly makes many more.
+        let most = if reason == PER_ISSUE {
+            3 * (ITEMS_WRITTEN + BUSY)
+        } else {
+            16
+        };
         assert!(n <= most, "Ferry hammered on `{reason}`: {n} refusals");
     }
     let quota = saw_quota_wait.expect("the run showed it waited for the quota");
