@@ -33,7 +33,7 @@ use anyhow::Context;
 use sqlx::{
     PgPool, SqlitePool,
     postgres::PgPoolOptions,
-    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 pub use budget::{BudgetUsage, Reservation, Reserve, share_of};
@@ -105,6 +105,13 @@ impl Store {
                 .context("FERRY_DATABASE_URL is not a valid sqlite URL")?
                 .create_if_missing(true)
                 .foreign_keys(true)
+                // WAL lets readers (pages, progress) run beside the one writer, and NORMAL
+                // syncs at checkpoints instead of every commit: a run commits a checkpoint per
+                // batch and sub-item, and a full sync each time cost more CPU than the rest of
+                // the engine. What an OS crash could lose is the newest checkpoints, which the
+                // engine finds again in Jira by origin property before writing anything twice.
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10));
             if let Some(dir) = options.get_filename().parent()
                 && !dir.as_os_str().is_empty()
