@@ -9,6 +9,7 @@
 //!   `/usr/bin/time`, so its CPU and peak RSS are Ferry's alone.
 //!
 //! `cargo test --release --test api -- --ignored --nocapture bench_run_`
+//! (`FERRY_BENCH_PERF=perf.data` profiles the `ferry migrate` child with `perf record`).
 
 use std::{
     collections::BTreeMap,
@@ -282,7 +283,24 @@ fn serve(listener: tokio::net::TcpListener, router: axum::Router) {
 }
 
 fn migrate(dir: &Path) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new("/usr/bin/time");
+    // `FERRY_BENCH_PERF=file` samples the child with `perf record` (call graphs) into `file`.
+    let mut c = match std::env::var("FERRY_BENCH_PERF") {
+        Ok(out) => {
+            let mut c = tokio::process::Command::new("perf");
+            c.args([
+                "record",
+                "-F",
+                "499",
+                "-g",
+                "-o",
+                &out,
+                "--",
+                "/usr/bin/time",
+            ]);
+            c
+        }
+        Err(_) => tokio::process::Command::new("/usr/bin/time"),
+    };
     c.args(["-f", "FERRY_TIME %e %U %S %M"])
         .arg(env!("CARGO_BIN_EXE_ferry"))
         .arg("migrate")
