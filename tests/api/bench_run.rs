@@ -260,6 +260,17 @@ async fn bench_run_connect_mode() {
             Some("failed") => panic!("the run failed: {v}"),
             _ => tokio::time::sleep(Duration::from_millis(200)).await,
         }
+        // What the run is doing, every ~30 s: a stall shows which phase and budget wait.
+        if t0.elapsed().as_secs() % 30 == 0 && t0.elapsed().subsec_millis() < 250 {
+            println!(
+                "  {:.0} s: status {} phase {} budget {} issues {}",
+                t0.elapsed().as_secs_f64(),
+                v["run"]["status"],
+                v["run"]["phase"],
+                v["budget"],
+                w.jira.issue_count()
+            );
+        }
     };
     let wall = t0.elapsed().as_secs_f64();
     let (cpu1, hwm) = own_usage();
