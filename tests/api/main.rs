@@ -2,6 +2,7 @@
 //! Attack ids (T1…) refer to `shared/reference/connect-and-security.md` §8.
 
 mod auth;
+mod bench_run;
 mod chaos;
 mod connect_e2e;
 mod descriptor;

@@ -1,0 +1,431 @@
+//! Issue 7's workload benchmark (BENCHMARKS.md): a generated workload migrated end to end
+//! against the Jira simulator under a rate-limit profile, then the simulator's request log read
+//! back to compare the wall time with the lower bound the profile's limits imply for exactly
+//! the calls made. Workload S (1,000 items) by default; `FERRY_BENCH_ITEMS=10000` for M.
+//!
+//! - Connect mode (`jira-cloud-2026`: points quota, bursts, per-issue windows, latency): Ferry
+//!   in this process through its public API, so CPU and RSS include the simulators.
+//! - API-token mode (`jira-api-token`: no quota): `ferry migrate` as a child process under
+//!   `/usr/bin/time`, so its CPU and peak RSS are Ferry's alone.
+//!
+//! `cargo test --release --test api -- --ignored --nocapture bench_run_`
+//! (`FERRY_BENCH_PERF=perf.data` profiles the `ferry migrate` child with `perf record`).
+
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use ferry::sim::{
+    ado::{AdoSim, AdoSimOptions, Dataset},
+    r#gen::{GenOptions, generate_string, people},
+    jira::{JiraSim, JiraSimOptions, Site as JiraSite},
+    limits::{JiraLimiter, jira_layers, profile::JiraProfile},
+    reqlog::{LogEntry, RequestLog},
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::*,
+    mapping::{World, wait_for},
+    runs::{approved, start},
+};
+
+const PAT: &str = "bench-pat";
+const ADMIN: &str = "712020:0001-admin";
+const USER: (&str, &str) = ("bench@example.com", "bench-api-token");
+
+fn items() -> usize {
+    std::env::var("FERRY_BENCH_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000)
+}
+
+/// This process's CPU seconds (user + system) and peak RSS in MiB.
+fn own_usage() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
+    let cpu = (ticks(11) + ticks(12)) / 100.0;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    (cpu, hwm / 1024.0)
+}
+
+/// The rate of the burst class a (method, template) falls in.
+fn burst_rps(p: &JiraProfile, method: &str, template: &str) -> Option<f64> {
+    let b = p.burst.as_ref()?;
+    let norm = |s: &str| {
+        s.split('/')
+            .map(|seg| if seg.starts_with('{') { "{}" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let t = norm(template);
+    if let Some(o) = b
+        .overrides
+        .iter()
+        .find(|o| o.method == method && norm(&o.path) == t)
+    {
+        return Some(o.rps);
+    }
+    Some(match method {
+        "GET" => b.get,
+        "POST" => b.post,
+        "PUT" => b.put,
+        "DELETE" => b.delete,
+        _ => return None,
+    })
+}
+
+/// The report: the lower bound's terms, points per item, 429s by reason. Returns the bound.
+fn report(mode: &str, p: &JiraProfile, log: &[LogEntry], n: usize, wall: f64) -> f64 {
+    let mut classes: BTreeMap<(String, String), (u64, f64)> = BTreeMap::new();
+    let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+    let (mut points, mut service_ms) = (0u64, 0.0);
+    for e in log {
+        let c = classes
+            .entry((e.method.clone(), e.path.clone()))
+            .or_default();
+        c.0 += 1;
+        c.1 += e.latency_ms - e.delay_ms;
+        points += e.points;
+        service_ms += e.latency_ms - e.delay_ms;
+        if let Some(r) = e.limiter {
+            *reasons.entry(r).or_default() += 1;
+        }
+    }
+    println!(
+        "== {mode}: {n} items, {} calls, wall {wall:.1} s",
+        log.len()
+    );
+    println!(
+        "  {:<7} {:<55} {:>7} {:>7} {:>9} {:>8}",
+        "method", "template", "calls", "rps", "burst s", "mean ms"
+    );
+    let mut burst_bound: f64 = 0.0;
+    let cap = p.burst.as_ref().map_or(0.0, |b| b.capacity_factor);
+    for ((m, t), (calls, ms)) in &classes {
+        let rps = burst_rps(p, m, t);
+        // The bucket starts full (rps × capacity factor): only calls past it wait.
+        let secs = rps.map_or(0.0, |r| (*calls as f64 - r * cap).max(0.0) / r);
+        burst_bound = burst_bound.max(secs);
+        println!(
+            "  {m:<7} {t:<55} {calls:>7} {:>7} {secs:>9.1} {:>8.1}",
+            rps.map_or("-".into(), |r| format!("{r}")),
+            ms / *calls as f64
+        );
+    }
+    let quota_bound = p.quota.as_ref().map_or(0.0, |q| {
+        // The first window's points are free; every further full window is waited out.
+        (points as f64 / q.points_per_hour as f64).floor() * q.hour_secs
+    });
+    // Per-issue windows: the log has templates, not issue ids; a run writes each issue a
+    // handful of times (create, parent, links, comments, files, transitions), far below
+    // 20 per 2 s, so the term is ~0 unless 429s of that reason show up below.
+    let in_flight = p.max_in_flight.unwrap_or(u32::MAX) as f64;
+    let latency_bound = service_ms / 1000.0 / in_flight;
+    let bound = burst_bound.max(quota_bound).max(latency_bound);
+    println!(
+        "  bound terms: bursts max {burst_bound:.1} s; quota {points} points / {} per {} s = {quota_bound:.1} s; \
+         latency {:.1} s service ÷ {in_flight} in flight = {latency_bound:.1} s; per-issue windows ≈ 0",
+        p.quota.as_ref().map_or(0, |q| q.points_per_hour),
+        p.quota.as_ref().map_or(0.0, |q| q.hour_secs),
+        service_ms / 1000.0
+    );
+    println!(
+        "  lower bound {bound:.1} s; wall {wall:.1} s = {:.2}× bound; {:.2} points/item; {:.1} calls/item; 429s {reasons:?}",
+        wall / bound.max(0.001),
+        points as f64 / n as f64,
+        log.len() as f64 / n as f64
+    );
+    bound
+}
+
+/// Connect mode: Ferry in this process, the Jira simulator behind `jira-cloud-2026`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark, run on demand (BENCHMARKS.md)"]
+async fn bench_run_connect_mode() {
+    let n = items();
+    let profile = JiraProfile::named("jira-cloud-2026").expect("preset");
+    let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
+    let options = GenOptions::new(n, 11);
+    let (text, _) = generate_string(&options).expect("generate");
+    let ado_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let ado_base = url::Url::parse(&format!(
+        "http://{}/",
+        ado_listener.local_addr().expect("addr")
+    ))
+    .expect("url");
+    let ado = AdoSim::new(
+        Dataset::from_json(&text).expect("dataset"),
+        ado_base,
+        AdoSimOptions { pat: PAT.into() },
+    );
+    let org = ado.org_url().to_owned();
+    app.serve_router(ferry::sim::ado::router(ado), ado_listener);
+    let jira_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let jira_base = format!("http://{}", jira_listener.local_addr().expect("addr"));
+    let resolvable = people(&options)
+        .into_iter()
+        .filter(|p| p.resolvable)
+        .map(|p| (p.name, p.email));
+    let jira = JiraSim::new(
+        JiraSite::default_scrum().with_people(resolvable),
+        jira_base.parse().expect("url"),
+        JiraSimOptions::default(),
+    );
+    let site = Site {
+        client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),
+        secret: format!("secret-{}", uuid::Uuid::new_v4()),
+        base_url: jira_base,
+    };
+    jira.register_app(APP_KEY, &site.secret);
+    let log = RequestLog::new();
+    let limited = jira_layers(
+        ferry::sim::jira::router(jira.clone()),
+        Some(JiraLimiter::new(profile.clone())),
+        None,
+        log.clone(),
+    );
+    app.serve_router(limited, jira_listener);
+    app.install(&site).await;
+    let auth = format!("JWT {}", app.context_token(&site, ADMIN));
+    let r = app
+        .api(
+            Method::POST,
+            "/api/connections",
+            &auth,
+            Some(json!({ "url": org, "pat": PAT })),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let connection: Value = r.json().await.expect("json");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/scans",
+            &auth,
+            Some(json!({ "connectionId": connection["id"], "project": "Contoso" })),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let started: Value = r.json().await.expect("json");
+    let scan = started["scan"]["id"].as_str().expect("id").to_owned();
+    wait_for(&app, &auth, &format!("/api/scans/{scan}"), "status").await;
+    let w = World {
+        app,
+        jira,
+        site,
+        auth,
+        dataset: serde_json::from_str(&text).expect("json"),
+        catalog: started["catalogId"].as_str().expect("catalog").to_owned(),
+    };
+    let mapping = approved(&w).await;
+    // Only the run is measured: the setup's calls leave the log and the limiter's counts.
+    log.reset();
+    let (cpu0, _) = own_usage();
+    let t0 = Instant::now();
+    let run = start(&w, &mapping).await;
+    let view = loop {
+        let v: Value = w
+            .app
+            .api(
+                Method::GET,
+                &format!("/api/migrations/{run}"),
+                &w.auth,
+                None,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        match v["run"]["status"].as_str() {
+            Some("completed") => break v,
+            Some("failed") => panic!("the run failed: {v}"),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+        // What the run is doing, every ~30 s: a stall shows which phase and budget wait.
+        if t0.elapsed().as_secs() % 30 == 0 && t0.elapsed().subsec_millis() < 250 {
+            println!(
+                "  {:.0} s: status {} phase {} budget {} issues {}",
+                t0.elapsed().as_secs_f64(),
+                v["run"]["status"],
+                v["run"]["phase"],
+                v["budget"],
+                w.jira.issue_count()
+            );
+        }
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    let (cpu1, hwm) = own_usage();
+    assert_eq!(w.jira.issue_count(), n, "{}", view["run"]);
+    report(
+        "Connect mode, jira-cloud-2026",
+        &profile,
+        &log.entries(),
+        n,
+        wall,
+    );
+    println!(
+        "  process (Ferry + both simulators): {:.2} CPU s = {:.3} ms/item; peak RSS {hwm:.0} MiB",
+        cpu1 - cpu0,
+        (cpu1 - cpu0) * 1000.0 / n as f64
+    );
+}
+
+fn serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    tokio::spawn(async move { axum::serve(listener, router).await });
+}
+
+fn migrate(dir: &Path) -> tokio::process::Command {
+    // `FERRY_BENCH_PERF=file` samples the child with `perf record` (call graphs) into `file`.
+    let mut c = match std::env::var("FERRY_BENCH_PERF") {
+        Ok(out) => {
+            let mut c = tokio::process::Command::new("perf");
+            c.args([
+                "record",
+                "-F",
+                "499",
+                "-g",
+                "-o",
+                &out,
+                "--",
+                "/usr/bin/time",
+            ]);
+            c
+        }
+        Err(_) => tokio::process::Command::new("/usr/bin/time"),
+    };
+    c.args(["-f", "FERRY_TIME %e %U %S %M"])
+        .arg(env!("CARGO_BIN_EXE_ferry"))
+        .arg("migrate")
+        .arg("--plan")
+        .arg(dir.join("plan.toml"))
+        .env("TEST_ADO_PAT", PAT)
+        .env("TEST_JIRA_TOKEN", USER.1)
+        .env(
+            "FERRY_SECRET_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .env_remove("FERRY_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    c
+}
+
+/// API-token mode: `ferry migrate` as a child, the Jira simulator behind `jira-api-token`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark, run on demand (BENCHMARKS.md)"]
+async fn bench_run_api_token_mode() {
+    let n = items();
+    let profile = JiraProfile::named("jira-api-token").expect("preset");
+    let options = GenOptions::new(n, 11);
+    let (text, _) = generate_string(&options).expect("generate");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let ado_base =
+        url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+    let ado = AdoSim::new(
+        Dataset::from_json(&text).expect("dataset"),
+        ado_base,
+        AdoSimOptions { pat: PAT.into() },
+    );
+    let org = ado.org_url().to_owned();
+    serve(listener, ferry::sim::ado::router(ado));
+    let jira_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let jira_base = format!("http://{}", jira_listener.local_addr().expect("addr"));
+    let resolvable = people(&options)
+        .into_iter()
+        .filter(|p| p.resolvable)
+        .map(|p| (p.name, p.email));
+    let jira = JiraSim::new(
+        JiraSite::default_scrum().with_people(resolvable),
+        jira_base.parse().expect("url"),
+        JiraSimOptions {
+            api_user: Some((USER.0.into(), USER.1.into())),
+            ..JiraSimOptions::default()
+        },
+    );
+    let log = RequestLog::new();
+    serve(
+        jira_listener,
+        jira_layers(
+            ferry::sim::jira::router(jira.clone()),
+            Some(JiraLimiter::new(profile.clone())),
+            None,
+            log.clone(),
+        ),
+    );
+    let dir = std::env::temp_dir().join(format!("ferry-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let plan = format!(
+        "[source]\norganization_url = \"{org}\"\nproject = \"Contoso\"\npat = \"env:TEST_ADO_PAT\"\n\
+         [target]\nsite_url = \"{jira_base}\"\nemail = \"{}\"\napi_token = \"env:TEST_JIRA_TOKEN\"\nproject_key = \"SCRUM\"\n",
+        USER.0
+    );
+    std::fs::write(dir.join("plan.toml"), &plan).expect("plan");
+    // First the draft (written beside the plan, exit 3), then the migration with it.
+    let out = migrate(&dir).output().await.expect("draft");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        dir.join("plan.toml"),
+        format!("{plan}[mapping]\nfile = \"mapping.draft.json\"\n"),
+    )
+    .expect("plan");
+    log.reset();
+    let t0 = Instant::now();
+    let out = tokio::time::timeout(Duration::from_secs(3_600), migrate(&dir).output())
+        .await
+        .expect("ends")
+        .expect("migrate");
+    let wall = t0.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(jira.issue_count(), n);
+    let times: Vec<f64> = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("FERRY_TIME "))
+        .expect("/usr/bin/time output")
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    report(
+        "API-token mode, jira-api-token",
+        &profile,
+        &log.entries(),
+        n,
+        wall,
+    );
+    let cpu = times[1] + times[2];
+    println!(
+        "  ferry migrate (child process, scan + run): {cpu:.2} CPU s = {:.3} ms/item; peak RSS {:.0} MiB",
+        cpu * 1000.0 / n as f64,
+        times[3] / 1024.0
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
