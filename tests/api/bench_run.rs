@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::*,
-    mapping::{World, wait_for},
+    mapping::{World, jira_site, serve_ado, wait_for},
     runs::{approved, start},
 };
 
@@ -162,40 +162,8 @@ async fn bench_run_connect_mode() {
     let app = TestApp::spawn_with(&[("FERRY_ALLOWED_SOURCE_HOSTS", "127.0.0.1")]).await;
     let options = GenOptions::new(n, 11);
     let (text, _) = generate_string(&options).expect("generate");
-    let ado_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let ado_base = url::Url::parse(&format!(
-        "http://{}/",
-        ado_listener.local_addr().expect("addr")
-    ))
-    .expect("url");
-    let ado = AdoSim::new(
-        Dataset::from_json(&text).expect("dataset"),
-        ado_base,
-        AdoSimOptions { pat: PAT.into() },
-    );
-    let org = ado.org_url().to_owned();
-    app.serve_router(ferry::sim::ado::router(ado), ado_listener);
-    let jira_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let jira_base = format!("http://{}", jira_listener.local_addr().expect("addr"));
-    let resolvable = people(&options)
-        .into_iter()
-        .filter(|p| p.resolvable)
-        .map(|p| (p.name, p.email));
-    let jira = JiraSim::new(
-        JiraSite::default_scrum().with_people(resolvable),
-        jira_base.parse().expect("url"),
-        JiraSimOptions::default(),
-    );
-    let site = Site {
-        client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),
-        secret: format!("secret-{}", uuid::Uuid::new_v4()),
-        base_url: jira_base,
-    };
-    jira.register_app(APP_KEY, &site.secret);
+    let org = serve_ado(&app, &text).await;
+    let (jira, site, jira_listener) = jira_site(&options, JiraSimOptions::default()).await;
     let log = RequestLog::new();
     let limited = jira_layers(
         ferry::sim::jira::router(jira.clone()),

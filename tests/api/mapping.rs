@@ -112,6 +112,53 @@ pub(crate) struct Trouble {
     pub index_lag: Duration,
 }
 
+/// Serves the ADO simulator over the dataset `text` on a free port of `app`; returns the
+/// organization URL.
+pub(crate) async fn serve_ado(app: &TestApp, text: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base =
+        url::Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+    let ado = AdoSim::new(
+        Dataset::from_json(text).expect("dataset"),
+        base,
+        AdoSimOptions { pat: PAT.into() },
+    );
+    let org = ado.org_url().to_owned();
+    app.serve_router(ferry::sim::ado::router(ado), listener);
+    org
+}
+
+/// A Jira simulator holding the dataset's resolvable people on a free port (its listener is
+/// returned, to be served with whatever layers the caller wants) and the Connect site Ferry is
+/// installed for, with the app registered.
+pub(crate) async fn jira_site(
+    options: &GenOptions,
+    sim: JiraSimOptions,
+) -> (JiraSim, Site, tokio::net::TcpListener) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let resolvable = people(options)
+        .into_iter()
+        .filter(|p| p.resolvable)
+        .map(|p| (p.name, p.email));
+    let jira = JiraSim::new(
+        JiraSite::default_scrum().with_people(resolvable),
+        base.parse().expect("url"),
+        sim,
+    );
+    let site = Site {
+        client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),
+        secret: format!("secret-{}", uuid::Uuid::new_v4()),
+        base_url: base,
+    };
+    jira.register_app(APP_KEY, &site.secret);
+    (jira, site, listener)
+}
+
 /// A world whose Jira requests that `trouble.applies` to go through its faults and limiter.
 pub(crate) async fn world_troubled(
     items: usize,
@@ -123,44 +170,16 @@ pub(crate) async fn world_troubled(
     let app = TestApp::spawn_with(&env).await;
     let options = GenOptions::new(items, 11).with_trouble();
     let (text, _) = generate_string(&options).expect("generate");
-    let ado_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let ado_base = url::Url::parse(&format!(
-        "http://{}/",
-        ado_listener.local_addr().expect("addr")
-    ))
-    .expect("url");
-    let ado = AdoSim::new(
-        Dataset::from_json(&text).expect("dataset"),
-        ado_base,
-        AdoSimOptions { pat: PAT.into() },
-    );
-    let org = ado.org_url().to_owned();
-    app.serve_router(ferry::sim::ado::router(ado), ado_listener);
+    let org = serve_ado(&app, &text).await;
 
-    let jira_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let jira_base = format!("http://{}", jira_listener.local_addr().expect("addr"));
-    let resolvable = people(&options)
-        .into_iter()
-        .filter(|p| p.resolvable)
-        .map(|p| (p.name, p.email));
-    let jira = JiraSim::new(
-        JiraSite::default_scrum().with_people(resolvable),
-        jira_base.parse().expect("url"),
+    let (jira, site, jira_listener) = jira_site(
+        &options,
         JiraSimOptions {
             index_lag: trouble.as_ref().map_or(Duration::ZERO, |t| t.index_lag),
             ..JiraSimOptions::default()
         },
-    );
-    let site = Site {
-        client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),
-        secret: format!("secret-{}", uuid::Uuid::new_v4()),
-        base_url: jira_base,
-    };
-    jira.register_app(APP_KEY, &site.secret);
+    )
+    .await;
     let clean = ferry::sim::jira::router(jira.clone());
     let routes = match trouble {
         None => clean,

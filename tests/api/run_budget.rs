@@ -15,9 +15,8 @@ use std::{
 };
 
 use ferry::sim::{
-    ado::{AdoSim, AdoSimOptions, Dataset},
-    r#gen::{GenOptions, generate_string, people},
-    jira::{JiraSim, JiraSimOptions, Site as JiraSite},
+    r#gen::{GenOptions, generate_string},
+    jira::JiraSimOptions,
     limits::{
         JiraLimiter, jira_layers,
         profile::{BurstOverride, IssueWindow, JiraProfile, Pool},
@@ -29,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::*,
-    mapping::{World, items, trouble, wait_for},
+    mapping::{World, items, jira_site, serve_ado, trouble, wait_for},
     runs::{approved, jira_reader, start},
 };
 
@@ -88,41 +87,9 @@ async fn limited_world(count: usize) -> (World, RequestLog, f64) {
     .await;
     let options = GenOptions::new(count, 11).with_trouble();
     let (text, _) = generate_string(&options).expect("generate");
-    let ado_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let ado_base = url::Url::parse(&format!(
-        "http://{}/",
-        ado_listener.local_addr().expect("addr")
-    ))
-    .expect("url");
-    let ado = AdoSim::new(
-        Dataset::from_json(&text).expect("dataset"),
-        ado_base,
-        AdoSimOptions { pat: PAT.into() },
-    );
-    let org = ado.org_url().to_owned();
-    app.serve_router(ferry::sim::ado::router(ado), ado_listener);
+    let org = serve_ado(&app, &text).await;
 
-    let jira_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let jira_base = format!("http://{}", jira_listener.local_addr().expect("addr"));
-    let resolvable = people(&options)
-        .into_iter()
-        .filter(|p| p.resolvable)
-        .map(|p| (p.name, p.email));
-    let jira = JiraSim::new(
-        JiraSite::default_scrum().with_people(resolvable),
-        jira_base.parse().expect("url"),
-        JiraSimOptions::default(),
-    );
-    let site = Site {
-        client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),
-        secret: format!("secret-{}", uuid::Uuid::new_v4()),
-        base_url: jira_base,
-    };
-    jira.register_app(APP_KEY, &site.secret);
+    let (jira, site, jira_listener) = jira_site(&options, JiraSimOptions::default()).await;
     let log = RequestLog::new();
     let log_start = unix();
     let limited = jira_layers(

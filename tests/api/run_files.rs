@@ -10,9 +10,8 @@ use std::{
 };
 
 use ferry::sim::{
-    ado::{AdoSim, AdoSimOptions, Dataset},
-    r#gen::{GenOptions, generate_string, people},
-    jira::{JiraLimits, JiraSim, JiraSimOptions, Site as JiraSite},
+    r#gen::{GenOptions, generate_string},
+    jira::{JiraLimits, JiraSimOptions},
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -20,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     helpers::*,
-    mapping::{World, draft, items, wait_for},
+    mapping::{World, draft, items, jira_site, serve_ado, wait_for},
 };
 
 const PAT: &str = "ado-test-pat-0123456789";
@@ -61,44 +60,16 @@ async fn world_of(setup: Setup) -> (World, String) {
     cap_sizes(&mut dataset, setup.max_size);
     (setup.tweak)(&mut dataset);
     let text = dataset.to_string();
-    let ado_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let ado_base = url::Url::parse(&format!(
-        "http://{}/",
-        ado_listener.local_addr().expect("addr")
-    ))
-    .expect("url");
-    let ado = AdoSim::new(
-        Dataset::from_json(&text).expect("dataset"),
-        ado_base,
-        AdoSimOptions { pat: PAT.into() },
-    );
-    let org = ado.org_url().to_owned();
-    app.serve_router(ferry::sim::ado::router(ado), ado_listener);
+    let org = serve_ado(&app, &text).await;
 
-    let jira_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let jira_base = format!("http://{}", jira_listener.local_addr().expect("addr"));
-    let resolvable = people(&options)
-        .into_iter()
-        .filter(|p| p.resolvable)
-        .map(|p| (p.name, p.email));
-    let jira = JiraSim::new(
-        JiraSite::default_scrum().with_people(resolvable),
-        jira_base.parse().expect("url"),
+    let (jira, site, jira_listener) = jira_site(
+        &options,
         JiraSimOptions {
             limits: setup.limits,
             ..JiraSimOptions::default()
         },
-    );
-    let site = Site {
-        client_key: format!("client-sim-{}", uuid::Uuid::new_v4()),
-        secret: format!("secret-{}", uuid::Uuid::new_v4()),
-        base_url: jira_base,
-    };
-    jira.register_app(APP_KEY, &site.secret);
+    )
+    .await;
     let clean = ferry::sim::jira::router(jira.clone());
     let routes = match setup.faults {
         None => clean,
