@@ -8,6 +8,10 @@
 //! the parent is set with an edit (`PUT`, idempotent). A parent that was never migrated is
 //! recorded as failed with `parent_not_migrated`: nothing is left out silently. A later run
 //! that migrates the parent finds the child already in Jira and sets it then.
+//!
+//! A parent outside the migration (`Planned::outside_parent`) is set the same way when an
+//! earlier run migrated it; Jira refuses it when the levels do not fit (`parent_refused`).
+//! When no run migrated it the item simply has no parent, as the dry run said.
 //! <https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put>
 
 use std::collections::HashMap;
@@ -31,7 +35,7 @@ impl Ends {
     /// Looks up the item, its parent and its links' other ends in one query.
     pub async fn of(job: &Job<'_>) -> anyhow::Result<Self> {
         let mut ids: Vec<i64> = job.plan.links.iter().map(|(_, other, _)| *other).collect();
-        ids.extend(job.plan.parent);
+        ids.extend(job.plan.parent.or(job.plan.outside_parent));
         if ids.is_empty() {
             return Ok(Self {
                 me: None,
@@ -102,7 +106,7 @@ pub(crate) fn decide(me: Option<&MigratedItem>, parent: Option<&MigratedItem>) -
 
 /// Phase 3 for one item (`StepKind::Parent`, ord 0).
 pub(crate) async fn parent(job: &Job<'_>, ends: &Ends) -> anyhow::Result<()> {
-    let Some(pid) = job.plan.parent else {
+    let Some(pid) = job.plan.parent.or(job.plan.outside_parent) else {
         return Ok(());
     };
     if job.finished(StepKind::Parent, 0) {
@@ -111,6 +115,9 @@ pub(crate) async fn parent(job: &Job<'_>, ends: &Ends) -> anyhow::Result<()> {
     let parent = ends.others.get(&pid);
     let parent = match decide(ends.me.as_ref(), parent) {
         ParentAction::AtCreation => return Ok(()),
+        // A parent outside the migration that no run migrated: nothing to set, and nothing
+        // failed (the report lists the item under `parent_outside`).
+        ParentAction::Missing if job.plan.parent.is_none() => return Ok(()),
         ParentAction::Missing => {
             return job.failed(StepKind::Parent, 0, "parent_not_migrated").await;
         }

@@ -62,9 +62,9 @@ pub enum Code {
     TextSplit,
     /// The summary is over 255 characters: shortened, the whole title kept in the description.
     SummaryShortened,
-    /// The parent is not in the migration: no parent, a link back to ADO instead.
+    /// The parent is not in the migration: set after creation only if an earlier run migrated it.
     ParentOutside,
-    /// The parent is not one level up in Jira: kept as a link instead of a parent.
+    /// The parent is not one level up in Jira: kept as a Related link instead of a parent.
     ParentLevel,
     /// The mapped type cannot sit under this parent (or has none): the fallback type is used.
     TypeFallback,
@@ -129,9 +129,11 @@ impl Code {
                 "Title over 255 characters; shortened, kept whole in the description."
             }
             Self::ParentOutside => {
-                "The parent is not part of this migration; a link to it in ADO is added."
+                "The parent is not part of this migration; set when an earlier run migrated it."
             }
-            Self::ParentLevel => "The parent is not one level up in Jira; linked instead.",
+            Self::ParentLevel => {
+                "The parent is not one level up in Jira; the issue is linked to it (Related) instead."
+            }
             Self::TypeFallback => {
                 "The mapped type cannot sit under this parent; the fallback type is used."
             }

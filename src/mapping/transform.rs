@@ -68,6 +68,9 @@ pub struct Planned {
     pub fields: Map<String, Value>,
     /// The ADO id of the parent to set at creation.
     pub parent: Option<i64>,
+    /// An ADO parent outside this migration: phase 3 sets it when an earlier run over the same
+    /// connection and project migrated it (Jira checks the level), else the issue has none.
+    pub outside_parent: Option<i64>,
     /// Sprint name, set after creation.
     pub sprint: Option<String>,
     /// Transition ids from the initial status to the mapped one.
@@ -179,6 +182,7 @@ fn hierarchy<'a>(
     let Some(parent_type) = ctx.scope.get(&pid) else {
         plan.problems
             .push(Problem::new(Code::ParentOutside, Severity::Warning).detail(pid.to_string()));
+        plan.outside_parent = Some(pid);
         return if wanted.subtask {
             use_fallback(plan, "parent outside")
         } else {
@@ -211,6 +215,46 @@ fn hierarchy<'a>(
         use_fallback(plan, "parent level")
     } else {
         wanted
+    }
+}
+
+/// The ADO relation an unkept parent is linked with.
+const PARENT_LINK_RELATION: &str = "System.LinkTypes.Related";
+
+/// An ADO parent in the migration that cannot be the Jira parent (not one level up in Jira) is
+/// kept as a link with the mapping's Related link type, so the relationship is not lost. When
+/// Related is left out of the mapping there is no link, and the problem says so. (A parent
+/// outside the migration is not linked: `outside_parent` sets it as the parent when it is in
+/// Jira, and a later run over both sets it then; a link as well would be noise.)
+fn link_unkept_parent(item: &WorkItem, ctx: &Context, plan: &mut Planned) {
+    let Some(pid) = item.parent_id().filter(|_| plan.parent.is_none()) else {
+        return;
+    };
+    let Some(problem) = plan
+        .problems
+        .iter_mut()
+        .find(|p| p.code == Code::ParentLevel)
+    else {
+        return;
+    };
+    let rule = ctx
+        .mapping
+        .links
+        .iter()
+        .find(|l| l.ado_relation == PARENT_LINK_RELATION)
+        .and_then(|l| l.jira_link_type.clone());
+    match rule {
+        Some(lt) => {
+            if !plan.links.iter().any(|(t, o, _)| *t == lt && *o == pid) {
+                plan.links.push((lt, pid, true));
+            }
+        }
+        None => {
+            let had = problem.detail.take().unwrap_or_default();
+            problem.detail = Some(format!(
+                "{had}; not linked: {PARENT_LINK_RELATION} is left out"
+            ));
+        }
     }
 }
 
@@ -291,6 +335,7 @@ fn relations(item: &WorkItem, ctx: &Context, plan: &mut Planned) {
             plan.links.push((lt, other, outward));
         }
     }
+    link_unkept_parent(item, ctx, plan);
     let limits = &ctx.target.attachments;
     if !plan.files.is_empty() && !limits.enabled {
         plan.problems

@@ -146,6 +146,64 @@ fn a_task_under_a_story_is_a_sub_task_and_under_a_feature_falls_back_to_task() {
         (outside.parent, codes(&outside)),
         (None, vec!["parent_outside"])
     );
+    assert_eq!(outside.outside_parent, Some(999));
+    assert!(outside.links.is_empty(), "an outside parent is not linked");
+}
+
+fn related_type(m: &Mapping) -> String {
+    m.links
+        .iter()
+        .find(|l| l.ado_relation == "System.LinkTypes.Related")
+        .and_then(|l| l.jira_link_type.clone())
+        .expect("the draft maps Related")
+}
+
+#[test]
+fn a_parent_that_cannot_be_the_jira_parent_is_linked_once_with_related() {
+    let m = mapping();
+    let related = related_type(&m);
+    // A Feature under a User Story: Jira puts Features above Stories, so no parent is set.
+    let upside_down = plan_with(
+        &m,
+        &item(13, "Feature", "New", json!({}), json!([parent_rel(2)])),
+    );
+    assert_eq!(upside_down.parent, None);
+    assert!(codes(&upside_down).contains(&"parent_level"));
+    assert_eq!(upside_down.links, [(related.clone(), 2, true)]);
+    // An explicit Related link to the same parent is not doubled.
+    let also_related = json!({ "rel": "System.LinkTypes.Related", "url": "https://ado.example/o/_apis/wit/workItems/2" });
+    let both = plan_with(
+        &m,
+        &item(
+            14,
+            "Feature",
+            "New",
+            json!({}),
+            json!([parent_rel(2), also_related]),
+        ),
+    );
+    assert_eq!(both.links, [(related, 2, true)]);
+    // With Related left out of the mapping there is no link, and the problem says so.
+    let mut without = m.clone();
+    for l in &mut without.links {
+        if l.ado_relation == "System.LinkTypes.Related" {
+            l.jira_link_type = None;
+        }
+    }
+    let unlinked = plan_with(
+        &without,
+        &item(15, "Feature", "New", json!({}), json!([parent_rel(2)])),
+    );
+    assert!(unlinked.links.is_empty());
+    let level = unlinked
+        .problems
+        .iter()
+        .find(|p| p.code == Code::ParentLevel);
+    let detail = level.and_then(|p| p.detail.as_deref()).unwrap_or("");
+    assert!(
+        detail.ends_with("not linked: System.LinkTypes.Related is left out"),
+        "{detail}"
+    );
 }
 
 #[test]

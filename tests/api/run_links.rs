@@ -4,6 +4,7 @@
 //! nothing; links to items outside a run's scope wait in the ledger and are healed by the run
 //! that migrates the other end; a parent migrated by a later run is set on the child then.
 
+mod outside;
 mod read;
 
 use std::collections::{BTreeSet, HashMap};
