@@ -22,3 +22,4 @@ mod run_preflight;
 mod run_report;
 mod runs;
 mod tenancy;
+mod verify;
