@@ -23,3 +23,4 @@ mod run_report;
 mod runs;
 mod tenancy;
 mod verify;
+mod workload_m;
