@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::{
-    mapping::{items, trouble, world},
+    mapping::{ADMIN, World, items, trouble, world},
     migrate_cli::plan_journey,
     runs::{approved, start, verify_world},
 };
@@ -27,12 +27,20 @@ fn workload() -> usize {
         .unwrap_or(10_000)
 }
 
-#[tokio::test]
+/// A context token lives three minutes; M runs longer.
+fn fresh_token(w: &mut World) {
+    w.auth = format!("JWT {}", w.app.context_token(&w.site, ADMIN));
+}
+
+// Ferry, both simulators and the verifier share this runtime: one thread would make each
+// wait for the others' CPU.
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "workload M: minutes; run on demand"]
 async fn workload_m_through_the_public_api_matches_ado_item_by_item() {
     let n = workload();
     let setup = Instant::now();
-    let w = world(n).await;
+    let mut w = world(n).await;
+    fresh_token(&mut w);
     let mapping = approved(&w).await;
     eprintln!("{n} items scanned and mapped in {:?}", setup.elapsed());
     let started = Instant::now();
@@ -40,6 +48,7 @@ async fn workload_m_through_the_public_api_matches_ado_item_by_item() {
     let path = format!("/api/migrations/{run}");
     let mut said = Instant::now();
     let done = loop {
+        fresh_token(&mut w);
         let v: Value = w
             .app
             .api(Method::GET, &path, &w.auth, None)
@@ -49,6 +58,7 @@ async fn workload_m_through_the_public_api_matches_ado_item_by_item() {
             .expect("json");
         match v["run"]["status"].as_str() {
             Some("completed" | "failed" | "cancelled") => break v,
+            None => panic!("no run status: {v}"),
             _ if started.elapsed() > PATIENCE => panic!("not done in {PATIENCE:?}: {v}"),
             _ => {}
         }
@@ -67,6 +77,7 @@ async fn workload_m_through_the_public_api_matches_ado_item_by_item() {
     let took = started.elapsed();
     assert_eq!(done["run"]["status"], "completed", "{done}");
     let checked = Instant::now();
+    fresh_token(&mut w);
     let verdict = verify_world(&w, &mapping).await;
     eprintln!(
         "{n} items: run {took:?}, verified in {:?}: {:?}",
@@ -80,7 +91,7 @@ async fn workload_m_through_the_public_api_matches_ado_item_by_item() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "workload M: minutes; run on demand"]
 async fn workload_m_through_ferry_migrate_with_ctrl_c_and_sigkill_matches_ado_item_by_item() {
     plan_journey(workload(), PATIENCE).await;
