@@ -201,6 +201,7 @@ async fn bench_run_connect_mode() {
         jira,
         site,
         auth,
+        org: org.clone(),
         dataset: serde_json::from_str(&text).expect("json"),
         catalog: started["catalogId"].as_str().expect("catalog").to_owned(),
     };

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::{
     mapping::{Trouble, World, wait_for, world_env, world_troubled},
-    runs::{approved, jira_reader, start},
+    runs::{approved, jira_reader, start, verify_world},
 };
 
 /// What one migrated item looks like in Jira, by ADO ids rather than Jira keys, so two runs
@@ -289,6 +289,8 @@ async fn sigkills_end_where_an_uninterrupted_run_ends(clean: World, w: World) {
         expected.keys().collect::<Vec<_>>(),
         "the same items"
     );
+    // And both equal what ADO has, item by item.
+    verify_world(&w, &mapping).await.assert_clean();
 }
 
 /// The run's current lease owner, read from the shared PostgreSQL store.

@@ -22,3 +22,5 @@ mod run_preflight;
 mod run_report;
 mod runs;
 mod tenancy;
+mod verify;
+mod workload_m;

@@ -19,14 +19,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const PAT: &str = "ado-test-pat-0123456789";
-const ADMIN: &str = "712020:0001-admin";
+pub(crate) const PAT: &str = "ado-test-pat-0123456789";
+pub(crate) const ADMIN: &str = "712020:0001-admin";
 
 pub(crate) struct World {
     pub app: TestApp,
     pub jira: JiraSim,
     pub site: Site,
     pub auth: String,
+    /// The ADO organization URL the simulator serves.
+    pub org: String,
     pub dataset: Value,
     pub catalog: String,
 }
@@ -240,6 +242,7 @@ pub(crate) async fn world_troubled(
         jira,
         site,
         auth,
+        org: org.clone(),
         dataset: serde_json::from_str(&text).expect("json"),
         catalog: started["catalogId"].as_str().expect("catalog").to_owned(),
     }

@@ -3,16 +3,19 @@
 //! checkpoint; a SIGKILL loses nothing; running the same command again resumes; every item
 //! lands exactly once; exit codes say how it ended.
 
-use std::{collections::HashMap, path::Path, process::Stdio, time::Duration};
+use std::{collections::BTreeSet, path::Path, process::Stdio, time::Duration};
 
 use ferry::sim::{
     ado::{AdoSim, AdoSimOptions, Dataset},
     r#gen::{GenOptions, generate_string, people},
     jira::{JiraSim, JiraSimOptions, Site as JiraSite},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::mapping::{items, trouble};
+use crate::{
+    mapping::{items, trouble},
+    verify::{Expected, Jira, verify},
+};
 
 const PAT: &str = "cli-pat";
 const USER: (&str, &str) = ("ops@example.com", "cli-api-token");
@@ -20,6 +23,7 @@ const USER: (&str, &str) = ("ops@example.com", "cli-api-token");
 struct Sims {
     jira: JiraSim,
     base: String,
+    org: String,
     dataset: Value,
     dir: std::path::PathBuf,
     _shutdown: tokio_util::sync::DropGuard,
@@ -89,6 +93,7 @@ async fn sims(items: usize, with_mapping_file: bool) -> Sims {
     Sims {
         jira,
         base: jira_base,
+        org: org.clone(),
         dataset: serde_json::from_str(&text).expect("json"),
         dir,
         _shutdown: shutdown.drop_guard(),
@@ -115,8 +120,8 @@ fn ferry(dir: &Path, args: &[&str]) -> tokio::process::Command {
     c
 }
 
-async fn finish(c: tokio::process::Child) -> (i32, String) {
-    let out = tokio::time::timeout(Duration::from_secs(300), c.wait_with_output())
+async fn finish(c: tokio::process::Child, patience: Duration) -> (i32, String) {
+    let out = tokio::time::timeout(patience, c.wait_with_output())
         .await
         .expect("ferry migrate ends")
         .expect("output");
@@ -128,45 +133,19 @@ async fn finish(c: tokio::process::Child) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// Issues per ADO id, read through Jira's REST API as the API-token user.
-async fn in_jira(s: &Sims) -> HashMap<i64, usize> {
-    let http = reqwest::Client::new();
-    let base = &s.base;
-    let mut out = HashMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut body = json!({ "jql": "project = SCRUM", "fields": ["id"], "properties": ["ferry-origin"], "maxResults": 100 });
-        if let Some(t) = &token {
-            body["nextPageToken"] = json!(t);
-        }
-        let page: Value = http
-            .post(format!("{base}/rest/api/3/search/jql"))
-            .basic_auth(USER.0, Some(USER.1))
-            .json(&body)
-            .send()
-            .await
-            .expect("search")
-            .json()
-            .await
-            .expect("json");
-        for i in page["issues"].as_array().expect("issues") {
-            let ado = i["properties"]["ferry-origin"]["adoId"]
-                .as_i64()
-                .expect("origin");
-            *out.entry(ado).or_insert(0) += 1;
-        }
-        match page["nextPageToken"].as_str() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return out,
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_plan_drafts_then_migrates_pauses_on_ctrl_c_survives_sigkill_and_resumes() {
-    let s = sims(300, true).await;
+    plan_journey(300, Duration::from_secs(300)).await;
+}
+
+/// The whole journey of `ferry migrate` over `items` generated items: a draft for review, a run
+/// paused by Ctrl-C, resumed and SIGKILLed mid-run, resumed to its end, then Jira checked item
+/// by item by the shared verifier and the report read. `patience` bounds each wait.
+pub(crate) async fn plan_journey(items_n: usize, patience: Duration) {
+    let s = sims(items_n, true).await;
+    let started = std::time::Instant::now();
     // No mapping file yet: the draft is written beside the plan and nothing is migrated.
-    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn")).await;
+    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn"), patience).await;
     assert_eq!(code, 2, "the named mapping file does not exist yet: {text}");
     std::fs::write(
         s.dir.join("plan.toml"),
@@ -175,7 +154,7 @@ async fn a_plan_drafts_then_migrates_pauses_on_ctrl_c_survives_sigkill_and_resum
             .replace("[mapping]\nfile = \"mapping.draft.json\"\n", ""),
     )
     .expect("plan");
-    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn")).await;
+    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn"), patience).await;
     assert_eq!(code, 3, "{text}");
     assert!(s.dir.join("mapping.draft.json").exists());
     assert_eq!(s.jira.issue_count(), 0, "a draft migrates nothing");
@@ -190,25 +169,28 @@ async fn a_plan_drafts_then_migrates_pauses_on_ctrl_c_survives_sigkill_and_resum
     // Ctrl-C (SIGINT) once issues are being created: the run pauses at a checkpoint.
     let child = ferry(&s.dir, &[]).spawn().expect("spawn");
     let pid = child.id().expect("pid");
-    wait_until(|| s.jira.issue_count() > 20).await;
+    wait_until(patience, || s.jira.issue_count() > (items_n / 10).max(20)).await;
     let status = std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])
         .status()
         .expect("kill -INT");
     assert!(status.success());
-    let (code, text) = finish(child).await;
+    let (code, text) = finish(child, patience).await;
     assert_eq!(code, 4, "{text}");
     assert!(text.contains("Paused"), "{text}");
     let paused_at = s.jira.issue_count();
 
     // Resumed, then SIGKILLed mid-run: nothing is lost, nothing doubles.
     let mut child = ferry(&s.dir, &[]).spawn().expect("spawn");
-    wait_until(|| s.jira.issue_count() > paused_at + 20).await;
+    wait_until(patience, || {
+        s.jira.issue_count() > (paused_at + 20).max(items_n / 2)
+    })
+    .await;
     child.start_kill().expect("SIGKILL");
     child.wait().await.expect("reaped");
 
     // The same command again resumes the interrupted run to its end.
-    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn")).await;
+    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn"), patience).await;
     assert_eq!(
         code, 5,
         "completed with the dataset's bad items failed: {text}"
@@ -217,20 +199,50 @@ async fn a_plan_drafts_then_migrates_pauses_on_ctrl_c_survives_sigkill_and_resum
         &std::fs::read_to_string(s.dir.join("ferry-report.json")).expect("report"),
     )
     .expect("json");
-    assert!(!report.is_null());
-    let landed = in_jira(&s).await;
-    assert!(landed.values().all(|n| *n == 1), "no item twice");
     let bad = trouble(&s.dataset, "retired_severity");
-    let expected = items(&s.dataset)
+    let failures: BTreeSet<i64> = report["failures"]
+        .as_array()
+        .expect("failures")
         .iter()
-        .filter_map(|i| i["id"].as_i64())
-        .filter(|id| !bad.contains(id))
-        .count();
-    assert_eq!(landed.len(), expected, "every item but the bad ones");
+        .filter_map(|f| f["adoId"].as_i64())
+        .collect();
+    assert_eq!(failures, bad, "the report names the failed items");
+    assert_eq!(
+        report["phases"]["create"]["failed"],
+        bad.len() as i64,
+        "{}",
+        report["phases"]
+    );
+    eprintln!(
+        "{items_n} items: migrated with a Ctrl-C, a SIGKILL and two resumes in {:?}; report phases {}",
+        started.elapsed(),
+        report["phases"]
+    );
+    let mapping: Value = serde_json::from_str(
+        &std::fs::read_to_string(s.dir.join("mapping.draft.json")).expect("mapping"),
+    )
+    .expect("json");
+    let expected = Expected {
+        dataset: &s.dataset,
+        mapping: &mapping,
+        org: &s.org,
+        pat: PAT,
+        absent: bad,
+    };
+    let jira = Jira::api_token(&s.base, USER.0, USER.1, s.jira.clone());
+    let checked = std::time::Instant::now();
+    let verdict = verify(&jira, &expected).await;
+    eprintln!("verified in {:?}: {:?}", checked.elapsed(), verdict.counts);
+    verdict.assert_clean();
+    assert_eq!(
+        verdict.counts.issues,
+        items(&s.dataset).len() - expected.absent.len(),
+        "every item but the bad ones"
+    );
 
     // Once more: the run is over, a new run finds everything in Jira and creates nothing.
     let before = s.jira.issue_count();
-    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn")).await;
+    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn"), patience).await;
     assert!(code == 0 || code == 5, "{text}");
     assert_eq!(s.jira.issue_count(), before);
     let _ = std::fs::remove_dir_all(&s.dir);
@@ -241,13 +253,17 @@ async fn a_bad_plan_is_a_clear_error_with_exit_code_2_and_no_secret_echoed() {
     let s = sims(20, false).await;
     let plan = std::fs::read_to_string(s.dir.join("plan.toml")).expect("plan");
     std::fs::write(s.dir.join("plan.toml"), plan.replace("SCRUM", "not a key")).expect("plan");
-    let (code, text) = finish(ferry(&s.dir, &[]).spawn().expect("spawn")).await;
+    let (code, text) = finish(
+        ferry(&s.dir, &[]).spawn().expect("spawn"),
+        Duration::from_secs(300),
+    )
+    .await;
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("project_key"), "{text}");
     std::fs::write(s.dir.join("plan.toml"), plan).expect("plan");
     let mut wrong = ferry(&s.dir, &[]);
     wrong.env("TEST_ADO_PAT", "not-the-pat");
-    let (code, text) = finish(wrong.spawn().expect("spawn")).await;
+    let (code, text) = finish(wrong.spawn().expect("spawn"), Duration::from_secs(300)).await;
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("personal access token"), "{text}");
     assert!(
@@ -257,8 +273,8 @@ async fn a_bad_plan_is_a_clear_error_with_exit_code_2_and_no_secret_echoed() {
     let _ = std::fs::remove_dir_all(&s.dir);
 }
 
-async fn wait_until(f: impl Fn() -> bool) {
-    for _ in 0..1200 {
+async fn wait_until(patience: Duration, f: impl Fn() -> bool) {
+    for _ in 0..patience.as_millis() / 50 {
         if f() {
             return;
         }

@@ -128,6 +128,7 @@ async fn limited_world(count: usize) -> (World, RequestLog, f64) {
         jira,
         site,
         auth,
+        org: org.clone(),
         dataset: serde_json::from_str(&text).expect("json"),
         catalog: started["catalogId"].as_str().expect("catalog").to_owned(),
     };

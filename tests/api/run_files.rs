@@ -4,10 +4,7 @@
 //! files and inline images. Variants: lost answers and 5xx on the upload, a file over Jira's
 //! limit, and (ignored, on demand) the memory one 1 GB attachment costs.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    time::Duration,
-};
+use std::collections::{BTreeMap, HashMap};
 
 use ferry::sim::{
     r#gen::{GenOptions, generate_string},
@@ -20,6 +17,11 @@ use sha2::{Digest, Sha256};
 use crate::{
     helpers::*,
     mapping::{World, draft, items, jira_site, serve_ado, wait_for},
+    verify::{
+        Jira,
+        files::{self, File, inline_images},
+        read::origin,
+    },
 };
 
 const PAT: &str = "ado-test-pat-0123456789";
@@ -126,6 +128,7 @@ async fn world_of(setup: Setup) -> (World, String) {
         jira,
         site,
         auth,
+        org: org.clone(),
         dataset,
         catalog: started["catalogId"].as_str().expect("catalog").to_owned(),
     };
@@ -194,20 +197,9 @@ async fn start(w: &World, mapping: &str) -> String {
     run["id"].as_str().expect("id").to_owned()
 }
 
-/// (file name, size, SHA-256) of one file.
-type File = (String, u64, String);
-
 /// A Jira client signed as Ferry, to read Jira through its REST API.
 fn jira(w: &World) -> ferry::target::jira::JiraClient {
-    let tenant = ferry::connect::outbound::TenantCredentials {
-        base_url: w.site.base_url.parse().expect("url"),
-        shared_secret: secrecy::SecretString::from(w.site.secret.clone()),
-    };
-    ferry::target::jira::JiraClient::new(ferry::target::jira::JiraAuth::Connect {
-        host: ferry::connect::outbound::HostClient::new(APP_KEY, Duration::from_secs(30)),
-        tenant,
-    })
-    .expect("client")
+    Jira::connect(w).client
 }
 
 async fn jira_get(w: &World, path: &str) -> Value {
@@ -217,130 +209,24 @@ async fn jira_get(w: &World, path: &str) -> Value {
 /// Every migrated issue: ADO id → (key, its attachments as Jira's REST API lists them, with
 /// the SHA-256 the simulator computed of the bytes it received, and its description).
 async fn jira_files(w: &World) -> BTreeMap<i64, (String, Vec<File>, Value)> {
+    let reader = Jira::connect(w);
     let mut out = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut body = json!({ "jql": "project = SCRUM ORDER BY id", "fields": ["attachment", "description"], "properties": ["ferry-origin"], "maxResults": 100 });
-        if let Some(t) = &token {
-            body["nextPageToken"] = json!(t);
-        }
-        let page: Value = jira(w)
-            .post_json_idempotent("/rest/api/3/search/jql", &body)
-            .await
-            .expect("search");
-        for i in page["issues"].as_array().expect("issues") {
-            let ado = i["properties"]["ferry-origin"]["adoId"]
-                .as_i64()
-                .expect("origin");
-            let key = i["key"].as_str().expect("key").to_owned();
-            let digests: HashMap<String, String> = w
-                .jira
-                .attachments_of(&key)
-                .into_iter()
-                .map(|f| (f.id, f.sha256))
-                .collect();
-            let mut files: Vec<File> = i["fields"]["attachment"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| {
-                    let id = a["id"].as_str().expect("id");
-                    (
-                        a["filename"].as_str().expect("name").to_owned(),
-                        a["size"].as_u64().expect("size"),
-                        digests
-                            .get(id)
-                            .cloned()
-                            .expect("the simulator kept its digest"),
-                    )
-                })
-                .collect();
-            files.sort();
-            let previous = out.insert(ado, (key, files, i["fields"]["description"].clone()));
-            assert!(previous.is_none(), "item {ado} has two issues");
-        }
-        match page["nextPageToken"].as_str() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return out,
-        }
+    for i in reader.search(&["attachment", "description"]).await {
+        let ado = origin(&i).expect("origin");
+        let key = i["key"].as_str().expect("key").to_owned();
+        let files: Vec<File> = files::jira_files(&reader, &i)
+            .into_iter()
+            .map(|(name, size, sha)| (name, size, sha.expect("the simulator kept its digest")))
+            .collect();
+        let previous = out.insert(ado, (key, files, i["fields"]["description"].clone()));
+        assert!(previous.is_none(), "item {ado} has two issues");
     }
+    out
 }
 
 /// What ADO serves for every file of every item, attached or inline: ADO id → files.
 async fn ado_files(w: &World, org: &str) -> BTreeMap<i64, Vec<File>> {
-    let http = reqwest::Client::new();
-    let get = |url: String| {
-        let http = http.clone();
-        async move {
-            let r = http
-                .get(url)
-                .query(&[("api-version", "7.1")])
-                .basic_auth("", Some(PAT))
-                .send()
-                .await
-                .expect("ado");
-            assert!(r.status().is_success(), "{}", r.status());
-            r.bytes().await.expect("bytes")
-        }
-    };
-    let mut out = BTreeMap::new();
-    for item in items(&w.dataset) {
-        let id = item["id"].as_i64().expect("id");
-        let mut files = Vec::new();
-        let mut attached = Vec::new();
-        for r in item["relations"].as_array().into_iter().flatten() {
-            if r["rel"] != "AttachedFile" {
-                continue;
-            }
-            // The dataset names ADO's host; the simulator serves under its own.
-            let guid = r["url"]
-                .as_str()
-                .expect("url")
-                .rsplit('/')
-                .next()
-                .expect("guid");
-            attached.push(guid.to_lowercase());
-            let bytes = get(format!("{org}/_apis/wit/attachments/{guid}")).await;
-            let name = r["attributes"]["name"].as_str().expect("name").to_owned();
-            files.push((
-                name,
-                bytes.len() as u64,
-                hex::encode(Sha256::digest(&bytes)),
-            ));
-        }
-        for (guid, name) in inline_images(item) {
-            if attached.contains(&guid) {
-                continue;
-            }
-            let bytes = get(format!("{org}/_apis/wit/attachments/{guid}")).await;
-            files.push((
-                name,
-                bytes.len() as u64,
-                hex::encode(Sha256::digest(&bytes)),
-            ));
-        }
-        files.sort();
-        out.insert(id, files);
-    }
-    out
-}
-
-/// (GUID, file name) of the images in an item's rich text (description, repro steps).
-fn inline_images(item: &Value) -> Vec<(String, String)> {
-    let fields = item["fields"].as_object().expect("fields");
-    let mut out: Vec<(String, String)> = fields
-        .values()
-        .filter_map(Value::as_str)
-        .flat_map(|html| html.split("/_apis/wit/attachments/").skip(1))
-        .filter_map(|rest| {
-            let (guid, rest) = rest.split_once("?fileName=")?;
-            let name = rest.split(['"', '&']).next()?;
-            Some((guid.to_lowercase(), name.to_owned()))
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    files::ado_files(&w.dataset, org, PAT, |_| true).await
 }
 
 /// Media nodes' URLs in an ADF document.

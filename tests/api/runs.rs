@@ -1,63 +1,48 @@
-//! Runs through the public API against both simulators: every item created exactly once with
-//! its parent and origin, read back through Jira's own REST API; a second run over the same
-//! target creates nothing; pause, resume and cancel follow their rules and are audited.
+//! Runs through the public API against both simulators: the whole journey on a small workload,
+//! every item read back through Jira's own REST API by the shared verifier and compared with
+//! the ADO dataset; a second run over the same target creates nothing; pause, resume and
+//! cancel follow their rules and are audited.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use ferry::{
-    connect::outbound::{HostClient, TenantCredentials},
-    target::jira::{JiraAuth, JiraClient},
-};
+use ferry::target::jira::JiraClient;
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::*,
-    mapping::{World, draft, items, trouble, wait_for, world, world_with},
+    mapping::{PAT, World, draft, items, trouble, wait_for, world, world_with},
+    verify::{Expected, Jira, Verdict, verify},
 };
 
 /// A Jira client signed as Ferry, to read what the run wrote through Jira's standard API.
 pub(crate) fn jira_reader(w: &World) -> JiraClient {
-    let tenant = TenantCredentials {
-        base_url: w.site.base_url.parse().expect("url"),
-        shared_secret: SecretString::from(w.site.secret.clone()),
-    };
-    JiraClient::new(JiraAuth::Connect {
-        host: HostClient::new(APP_KEY, std::time::Duration::from_secs(30)),
-        tenant,
-    })
-    .expect("client")
+    Jira::connect(w).client
 }
 
-/// Every issue of SCRUM: ADO id (from the origin property) → (key, parent key).
-async fn issues_in_jira(w: &World) -> HashMap<i64, Vec<(String, Option<String>)>> {
-    let client = jira_reader(w);
-    let mut out: HashMap<i64, Vec<(String, Option<String>)>> = HashMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut body = json!({ "jql": "project = SCRUM ORDER BY id", "fields": ["parent"], "properties": ["ferry-origin"], "maxResults": 100 });
-        if let Some(t) = &token {
-            body["nextPageToken"] = json!(t);
-        }
-        let page: Value = client
-            .post_json_idempotent("/rest/api/3/search/jql", &body)
-            .await
-            .expect("search");
-        for i in page["issues"].as_array().expect("issues") {
-            let ado = i["properties"]["ferry-origin"]["adoId"]
-                .as_i64()
-                .expect("every issue carries its origin");
-            let parent = i["fields"]["parent"]["key"].as_str().map(str::to_owned);
-            out.entry(ado)
-                .or_default()
-                .push((i["key"].as_str().expect("key").to_owned(), parent));
-        }
-        match page["nextPageToken"].as_str() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return out,
-        }
-    }
+/// The mapping document of mapping `id` (its rules), as a run reads it.
+pub(crate) async fn mapping_doc(w: &World, id: &str) -> Value {
+    let m: Value = w
+        .app
+        .api(Method::GET, &format!("/api/mappings/{id}"), &w.auth, None)
+        .await
+        .json()
+        .await
+        .expect("mapping");
+    m["mapping"].clone()
+}
+
+/// What the runs of `w` left in Jira, item by item, against the ADO dataset and `mapping`'s
+/// rules; the planted `retired_severity` Bugs are the items no run can create.
+pub(crate) async fn verify_world(w: &World, mapping: &str) -> Verdict {
+    let doc = mapping_doc(w, mapping).await;
+    let expected = Expected {
+        dataset: &w.dataset,
+        mapping: &doc,
+        org: &w.org,
+        pat: PAT,
+        absent: trouble(&w.dataset, "retired_severity"),
+    };
+    verify(&Jira::connect(w), &expected).await
 }
 
 pub(crate) async fn approved(w: &World) -> String {
@@ -91,9 +76,11 @@ pub(crate) async fn start(w: &World, mapping: &str) -> String {
     run["id"].as_str().expect("id").to_owned()
 }
 
+/// The whole journey on a small workload (trouble planted): scan, draft, approve, run; then
+/// every item checked in Jira by the shared verifier, and the run's own counts agree.
 #[tokio::test]
-async fn a_run_creates_every_item_once_with_its_parent_and_a_second_run_creates_nothing() {
-    let w = world(300).await;
+async fn a_run_migrates_every_item_as_ado_has_it_and_a_second_run_creates_nothing() {
+    let w = world(120).await;
     let mapping = approved(&w).await;
     let run = start(&w, &mapping).await;
     let done = wait_for(
@@ -114,21 +101,11 @@ async fn a_run_creates_every_item_once_with_its_parent_and_a_second_run_creates_
             )
         })
         .collect();
-
-    let in_jira = issues_in_jira(&w).await;
-    let dupes: Vec<_> = in_jira.iter().filter(|(_, v)| v.len() > 1).collect();
-    assert!(dupes.is_empty(), "duplicates: {dupes:?}");
+    let verdict = verify_world(&w, &mapping).await;
+    eprintln!("{:?}", verdict.counts);
+    verdict.assert_clean();
     let failed = trouble(&w.dataset, "retired_severity");
-    let expected: BTreeSet<i64> = items(&w.dataset)
-        .iter()
-        .filter_map(|i| i["id"].as_i64())
-        .filter(|id| !failed.contains(id))
-        .collect();
-    assert_eq!(
-        in_jira.keys().copied().collect::<BTreeSet<_>>(),
-        expected,
-        "every item but the bad ones, nothing else"
-    );
+    let expected = items(&w.dataset).len() - failed.len();
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
     assert_eq!(
         (
@@ -137,31 +114,57 @@ async fn a_run_creates_every_item_once_with_its_parent_and_a_second_run_creates_
             count("pending"),
             count("sent")
         ),
-        (expected.len() as i64, failed.len() as i64, 0, 0),
+        (expected as i64, failed.len() as i64, 0, 0),
         "{done}"
     );
-    // Parents as ADO has them, wherever the hierarchy lets Jira hold them.
-    let key_of = |id: i64| in_jira.get(&id).map(|v| v[0].0.clone());
-    let mut with_parent = 0;
-    for i in items(&w.dataset) {
-        let (id, parent) = (
-            i["id"].as_i64().expect("id"),
-            i["fields"]["System.Parent"].as_i64(),
-        );
-        let Some(issue) = in_jira.get(&id) else {
-            continue;
-        };
-        if let (Some(p), Some(actual)) = (parent, &issue[0].1) {
-            assert_eq!(Some(actual.clone()), key_of(p), "item {id}'s parent");
-            with_parent += 1;
-        }
-    }
+    let c = &verdict.counts;
+    assert_eq!(c.issues, expected, "{c:?}");
+    // A check that looked at nothing would pass too: the workload has all of these.
     assert!(
-        with_parent > 200,
-        "most items carry their parent: {with_parent}"
+        c.parents > 60 && c.links > 20 && c.files > 10 && c.comments > 100 && c.moved > 20,
+        "{c:?}"
     );
 
-    // A new run over the same target finds everything and creates nothing.
+    // The verifier can fail: what someone does to Jira afterwards shows as mismatches.
+    let jira = Jira::connect(&w);
+    let listed = jira.search(&[]).await;
+    let (a, b) = (&listed[0]["key"], &listed[listed.len() - 1]["key"]);
+    let ty = &jira.get("/rest/api/3/issueLinkType").await["issueLinkTypes"][0]["id"];
+    let wrote = |path: &str, body: Value| {
+        let client = jira.client.clone();
+        let path = path.to_owned();
+        async move {
+            client
+                .post_json::<_, Value>(&path, &body)
+                .await
+                .expect("write")
+        }
+    };
+    wrote(
+        &format!("/rest/api/3/issue/{}/comment", a.as_str().expect("key")),
+        json!({ "body": { "type": "doc", "version": 1, "content": [{ "type": "paragraph", "content": [{ "type": "text", "text": "later" }] }] } }),
+    )
+    .await;
+    wrote(
+        "/rest/api/3/issueLink",
+        json!({ "type": { "id": ty }, "inwardIssue": { "key": a }, "outwardIssue": { "key": b } }),
+    )
+    .await;
+    wrote(
+        &format!("/rest/api/3/issue/{}/remotelink", b.as_str().expect("key")),
+        json!({ "object": { "url": "https://example.com/elsewhere", "title": "elsewhere" } }),
+    )
+    .await;
+    let after = verify_world(&w, &mapping).await.mismatches;
+    for want in ["nor the overflow note", "not in ADO", "remote links"] {
+        assert!(
+            after.iter().any(|m| m.contains(want)),
+            "{want:?} not among {after:#?}"
+        );
+    }
+    assert_eq!(after.len(), 3, "{after:#?}");
+
+    // A new run over the same target finds every issue and creates none.
     let before = w.jira.issue_count();
     let again = start(&w, &mapping).await;
     wait_for(
@@ -176,6 +179,26 @@ async fn a_run_creates_every_item_once_with_its_parent_and_a_second_run_creates_
         before,
         "a second run writes no issue twice"
     );
+}
+
+/// A new run over a target a run completed adds nothing: no issue, link, file or comment twice.
+#[tokio::test]
+#[ignore = "known engine bug: a second run posts every comment again (comments are matched \
+            against the issue's only when a checkpoint is in doubt; a new run has none)"]
+async fn a_second_run_over_a_migrated_target_changes_nothing() {
+    let w = world(120).await;
+    let mapping = approved(&w).await;
+    for _ in 0..2 {
+        let run = start(&w, &mapping).await;
+        wait_for(
+            &w.app,
+            &w.auth,
+            &format!("/api/migrations/{run}"),
+            "/run/status",
+        )
+        .await;
+    }
+    verify_world(&w, &mapping).await.assert_clean();
 }
 
 #[tokio::test]
@@ -364,19 +387,7 @@ async fn lost_answers_and_server_errors_on_create_never_make_a_duplicate() {
         "/run/status",
     )
     .await;
-    let in_jira = issues_in_jira(&w).await;
-    let dupes: Vec<_> = in_jira.iter().filter(|(_, v)| v.len() > 1).collect();
-    assert!(dupes.is_empty(), "duplicates: {dupes:?}");
-    let failed = trouble(&w.dataset, "retired_severity");
-    let expected: BTreeSet<i64> = items(&w.dataset)
-        .iter()
-        .filter_map(|i| i["id"].as_i64())
-        .filter(|id| !failed.contains(id))
-        .collect();
-    assert_eq!(
-        in_jira.keys().copied().collect::<BTreeSet<_>>(),
-        expected,
-        "nothing missing"
-    );
-    assert_eq!(w.jira.issue_count(), expected.len());
+    verify_world(&w, &mapping).await.assert_clean();
+    let expected = items(&w.dataset).len() - trouble(&w.dataset, "retired_severity").len();
+    assert_eq!(w.jira.issue_count(), expected);
 }
