@@ -48,13 +48,23 @@ struct Server {
     audience: String,
 }
 
-fn refuse(status: StatusCode, error: &'static str, why: &'static str) -> Response {
-    tracing::debug!(error, why, "sim authorization server refused a grant");
-    (
-        status,
-        Json(json!({ "error": error, "error_description": why })),
-    )
-        .into_response()
+/// An RFC 6749 §5.2 error answer.
+struct Refusal(StatusCode, &'static str, &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Self(status, error, why) = self;
+        tracing::debug!(error, why, "sim authorization server refused a grant");
+        (
+            status,
+            Json(json!({ "error": error, "error_description": why })),
+        )
+            .into_response()
+    }
+}
+
+fn refuse(status: StatusCode, error: &'static str, why: &'static str) -> Refusal {
+    Refusal(status, error, why)
 }
 
 impl JiraSim {
@@ -105,7 +115,7 @@ impl JiraSim {
             .then_some(issued.account_id)
     }
 
-    fn verify_assertion(&self, audience: &str, assertion: &str) -> Result<String, Response> {
+    fn verify_assertion(&self, audience: &str, assertion: &str) -> Result<String, Refusal> {
         let bad = |why| refuse(StatusCode::BAD_REQUEST, "invalid_grant", why);
         // Read `iss` to find the key; nothing else is trusted before the signature checks.
         let mut peek = Validation::new(Algorithm::HS256);
@@ -184,7 +194,8 @@ async fn token(State(server): State<Server>, headers: HeaderMap, body: String) -
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "the body must be application/x-www-form-urlencoded",
-        );
+        )
+        .into_response();
     }
     let (mut grant, mut assertion, mut scope) = (None, None, None);
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
@@ -200,7 +211,8 @@ async fn token(State(server): State<Server>, headers: HeaderMap, body: String) -
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             "grant_type must be the JWT bearer grant",
-        );
+        )
+        .into_response();
     }
     let scopes_ok = scope.as_deref().is_some_and(|s| {
         let mut any = false;
@@ -214,14 +226,15 @@ async fn token(State(server): State<Server>, headers: HeaderMap, body: String) -
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             "scope must be upper-case scopes such as READ WRITE",
-        );
+        )
+        .into_response();
     }
     let Some(assertion) = assertion else {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_request", "no assertion");
+        return refuse(StatusCode::BAD_REQUEST, "invalid_request", "no assertion").into_response();
     };
     let account = match server.sim.verify_assertion(&server.audience, &assertion) {
         Ok(a) => a,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
