@@ -33,6 +33,8 @@ pub struct App {
     pub install_keys: InstallKeys,
     /// Signed calls to tenants' Jira.
     pub host: HostClient,
+    /// User tokens for posting as a comment's original author (memory only).
+    pub act_as: crate::connect::act_as::ActAs,
     /// Server-side permission checks against Jira.
     pub permissions: Permissions,
     /// The rendered descriptor.
@@ -83,6 +85,10 @@ impl AppState {
             llm,
             install_keys: InstallKeys::new(config.install_keys_url.clone()),
             permissions: Permissions::new(host.clone()),
+            act_as: crate::connect::act_as::ActAs::new(
+                config.oauth_url.clone(),
+                std::time::Duration::from_secs(30),
+            ),
             host,
             descriptor,
             scan_wakeup: tokio::sync::Notify::new(),

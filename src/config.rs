@@ -19,6 +19,9 @@ use crate::{
 
 /// Atlassian's CDN for the public keys of signed installs.
 pub const DEFAULT_INSTALL_KEYS_URL: &str = "https://connect-install-keys.atlassian.com";
+/// Atlassian's authorization server for user impersonation (reference §4.3): the `aud` of
+/// every assertion and the host of `/oauth2/token`.
+pub const DEFAULT_OAUTH_URL: &str = "https://oauth-2-authorization-server.services.atlassian.com";
 /// The app key in the descriptor; the `iss` of every JWT Ferry sends to Jira.
 pub const DEFAULT_APP_KEY: &str = "io.ferry.ado-migrator";
 
@@ -76,6 +79,10 @@ pub struct Config {
     /// How long a claimed run stays a worker's without a heartbeat (`FERRY_RUN_LEASE_SECS`):
     /// after a crash, the run waits this long before another worker takes it over.
     pub run_lease: std::time::Duration,
+    /// The authorization server that turns signed assertions into user tokens
+    /// (`FERRY_OAUTH_URL`); only Atlassian's own in production, since it receives assertions
+    /// signed with tenants' shared secrets.
+    pub oauth_url: Url,
     /// Development or production.
     pub mode: Mode,
     /// Folder for the embedded database and the development key.
@@ -255,6 +262,23 @@ impl Config {
                 .context("FERRY_RUN_LEASE_SECS must be a whole number of seconds from 1 to 600")?,
             None => std::time::Duration::from_secs(30),
         };
+        let oauth_url = match get("FERRY_OAUTH_URL") {
+            Some(raw) => {
+                let url = Url::parse(raw.trim()).context("FERRY_OAUTH_URL is not a URL")?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    bail!("FERRY_OAUTH_URL must be an http(s) URL with a host");
+                }
+                let same = url.as_str().trim_end_matches('/') == DEFAULT_OAUTH_URL;
+                if mode == Mode::Production && !same {
+                    bail!(
+                        "FERRY_OAUTH_URL may only point elsewhere than {DEFAULT_OAUTH_URL} outside \
+                         production: it receives assertions signed with tenants' shared secrets"
+                    );
+                }
+                url
+            }
+            None => Url::parse(DEFAULT_OAUTH_URL).context("default OAuth URL")?,
+        };
         let llm = parse_llm(&get, mode)?;
         let demo_source = match (get("FERRY_DEMO_ADO_URL"), get("FERRY_DEMO_ADO_PAT")) {
             (Some(url), Some(pat)) if mode == Mode::Development => Some((url, pat)),
@@ -279,6 +303,7 @@ impl Config {
             secret_key,
             install_keys_url,
             allowed_hosts,
+            oauth_url,
             mode,
             data_dir,
         })
@@ -376,6 +401,30 @@ mod tests {
         ])
         .expect_err("must refuse");
         assert!(err.to_string().contains("https"), "{err:#}");
+    }
+
+    #[test]
+    fn the_oauth_server_is_atlassians_and_only_moves_outside_production() {
+        let prod = [
+            ("FERRY_ENV", "production"),
+            ("FERRY_BASE_URL", "https://ferry.example.com"),
+            ("FERRY_SECRET_KEY", KEY),
+        ];
+        let c = config(&prod).expect("defaults");
+        assert_eq!(
+            c.oauth_url.as_str().trim_end_matches('/'),
+            DEFAULT_OAUTH_URL
+        );
+        let mut moved = prod.to_vec();
+        moved.push(("FERRY_OAUTH_URL", "https://oauth.evil.example"));
+        let err = config(&moved).expect_err("production keeps Atlassian's server");
+        assert!(err.to_string().contains("FERRY_OAUTH_URL"), "{err:#}");
+        let dev = config(&[
+            ("FERRY_SECRET_KEY", KEY),
+            ("FERRY_OAUTH_URL", "http://127.0.0.1:9/sim"),
+        ])
+        .expect("development may point at a simulator");
+        assert_eq!(dev.oauth_url.as_str(), "http://127.0.0.1:9/sim");
     }
 
     #[test]

@@ -58,6 +58,7 @@
     for (const u of m.users) ut.appendChild(row([u.displayName, u.accountId || "not in Jira", u.matchedBy]));
     $("fallback-user").value = m.fallbackUser || "";
     $("unmapped-values").value = m.unmappedValues;
+    $("comments-as-author").checked = !!m.commentsAsAuthor;
     $("mapping-body").hidden = false;
     $("mapping-approve").disabled = current.status === "approved";
     $("mapping-approve").textContent = current.status === "approved" ? "Approved" : "Approve this version";
@@ -68,6 +69,7 @@
   async function save(mapping) {
     mapping.fallbackUser = $("fallback-user").value.trim() || null;
     mapping.unmappedValues = $("unmapped-values").value;
+    if ($("comments-as-author").checked) mapping.commentsAsAuthor = true; else delete mapping.commentsAsAuthor;
     current = await api("PUT", "/api/mappings/" + encodeURIComponent(current.id), { version: current.version, mapping });
     render();
   }

@@ -3,6 +3,7 @@
 //! The rules here follow `shared/reference/connect-and-security.md`; each attack in its §8
 //! catalogue that concerns the app's surface has a test under `tests/api/`.
 
+pub mod act_as;
 pub mod descriptor;
 pub mod extract;
 pub mod hosts;

@@ -20,6 +20,15 @@
 //! is read from the database, not the search index, so one read is the truth. If Jira leaves
 //! the properties out of the list, each comment's property is read on its own.
 //!
+//! # As their author
+//!
+//! With the mapping's `commentsAsAuthor`, an ADO comment whose author has an active Jira
+//! account is posted with that user's impersonation token ([`Authors`]): Jira shows them as
+//! the author, so the header keeps only the original date. The `ferry-origin` property and the
+//! in-doubt reading above are the same whoever posts (the list is read as the app, which sees
+//! every comment). Without a token, or when Jira refuses the user's call (401/403: the user
+//! went away since), the comment is posted as the app with the author in the header.
+//!
 //! # Pace
 //!
 //! Jira lets about 20 writes per 2 s and 100 per 30 s land on one issue; an item with hundreds
@@ -30,6 +39,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use super::{
+    authors::Authors,
     followup::{Job, refused},
     pace::Pacer,
 };
@@ -40,7 +50,7 @@ use crate::{
     },
     source::ado::models::Comment,
     store::StepKind,
-    target::jira::JiraCallError,
+    target::jira::{JiraCallError, JiraClient},
 };
 use serde_json::{Value, json};
 
@@ -60,6 +70,9 @@ struct Post {
     origin: Value,
     /// The bodies, header included, in order.
     parts: Vec<Value>,
+    /// For an ADO comment: its author's Jira account (when mapped) and the bodies to post as
+    /// them, whose header has the date but not the name. `None` for overflow parts.
+    own: Option<(Option<String>, Vec<Value>)>,
 }
 
 /// Posts the item's comments and overflow parts that are not done yet.
@@ -88,9 +101,10 @@ pub(crate) async fn comments(job: &Job<'_>, pacer: &mut Pacer) -> anyhow::Result
         Vec::new()
     };
     let mut seen: Option<Seen> = None;
+    let mut authors = Authors::new(job).await?;
     for post in plan_posts(job, &ado) {
         if !job.finished(StepKind::Comment, post.ord) {
-            post_one(job, &post, pacer, &mut seen).await?;
+            post_one(job, &post, pacer, &mut seen, authors.as_mut()).await?;
         }
     }
     Ok(())
@@ -117,29 +131,43 @@ fn plan_posts(job: &Job<'_>, ado: &[Comment]) -> Vec<Post> {
         let doc = html_to_adf(&c.text, &links).doc;
         let bodies = split_doc(&doc, JIRA_TEXT_LIMIT - HEADER_ROOM);
         let n = bodies.len();
+        let of = |k: usize| {
+            if n > 1 {
+                format!(" (part {} of {n})", k + 1)
+            } else {
+                String::new()
+            }
+        };
         let parts = bodies
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(k, body)| {
-                let of = if n > 1 {
-                    format!(" (part {} of {n})", k + 1)
-                } else {
-                    String::new()
-                };
                 with_header(
                     vec![
                         json!({ "type": "text", "text": "Originally posted by " }),
                         json!({ "type": "text", "text": who, "marks": [{ "type": "strong" }] }),
-                        json!({ "type": "text", "text": format!("{when} in Azure DevOps{of}") }),
+                        json!({ "type": "text", "text": format!("{when} in Azure DevOps{}", of(k)) }),
                     ],
-                    body,
+                    body.clone(),
                 )
             })
             .collect();
+        let own = job.ctx.mapping.comments_as_author.then(|| {
+            let bodies = bodies
+                .into_iter()
+                .enumerate()
+                .map(|(k, body)| {
+                    let line = format!("Originally posted{when} in Azure DevOps{}", of(k));
+                    with_header(vec![json!({ "type": "text", "text": line })], body)
+                })
+                .collect();
+            (Authors::account(job, c), bodies)
+        });
         posts.push(Post {
             ord: pos as i64,
             origin: json!({ "adoCommentId": c.id }),
             parts,
+            own,
         });
     }
     let total = job.plan.overflow.len();
@@ -159,6 +187,7 @@ fn plan_posts(job: &Job<'_>, ado: &[Comment]) -> Vec<Post> {
             ord: OVERFLOW_BASE + i as i64,
             origin: json!({ "overflow": i }),
             parts,
+            own: None,
         });
     }
     posts
@@ -206,9 +235,17 @@ async fn post_one(
     post: &Post,
     pacer: &mut Pacer,
     seen: &mut Option<Seen>,
+    mut authors: Option<&mut Authors>,
 ) -> anyhow::Result<()> {
     let kind = StepKind::Comment;
     let mut doubt = job.in_doubt(kind, post.ord);
+    // The author's client and bodies, when posting as them.
+    let mut mine: Option<(JiraClient, &[Value])> = None;
+    if let (Some(authors), Some((account, bodies))) = (authors.as_deref_mut(), &post.own) {
+        if let Some(client) = authors.client(job, account.as_deref()).await? {
+            mine = Some((client, bodies.as_slice()));
+        }
+    }
     if !doubt {
         job.sent(kind, post.ord).await?;
     }
@@ -224,20 +261,33 @@ async fn post_one(
             }
             let mut origin = post.origin.clone();
             origin["part"] = json!(k);
+            let (client, body) = match &mine {
+                Some((client, bodies)) => (client, &bodies[k]),
+                None => (&job.ctx.jira.client, body),
+            };
             let request = json!({
                 "body": body,
                 "properties": [{ "key": ORIGIN_PROPERTY, "value": origin }],
             });
             pacer.wait().await;
             let path = format!("/rest/api/3/issue/{}/comment", job.jira_key);
-            let answer = job
-                .ctx
-                .jira
-                .client
-                .post_json::<_, Value>(&path, &request)
-                .await;
+            let answer = client.post_json::<_, Value>(&path, &request).await;
             pacer.wrote();
             match answer {
+                Err(JiraCallError::Http {
+                    status: 401 | 403, ..
+                }) if mine.is_some() => {
+                    // The user's token no longer works (gone or without access since the
+                    // grant): not applied, so post as the app; earlier parts may be the
+                    // user's, so look at the issue first.
+                    mine = None;
+                    if let Some(a) = authors.as_deref_mut() {
+                        a.fall_back(job).await?;
+                    }
+                    doubt = true;
+                    *seen = None;
+                    continue 'tries;
+                }
                 Ok(answer) => {
                     let id = answer["id"].as_str().unwrap_or_default().to_owned();
                     first.get_or_insert(id);

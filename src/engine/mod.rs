@@ -3,6 +3,7 @@
 //! map with create waves), create (bulk create in hierarchy waves, with write-ahead intents and
 //! reconciliation) and followup (phases 3–7 per created item, each sub-item checkpointed).
 
+pub(crate) mod authors;
 pub mod budget;
 mod comments;
 mod create;

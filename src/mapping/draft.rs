@@ -59,6 +59,7 @@ pub fn draft(
         iterations: iterations(source, target),
         unmapped_values: UnmappedValues::Reject,
         unmapped_fields: UnmappedFields::Keep,
+        comments_as_author: false,
     }
 }
 

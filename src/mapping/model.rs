@@ -42,6 +42,12 @@ pub struct Mapping {
     /// Filled ADO fields without a rule are kept in a table at the end of the description
     /// (`keep`), or dropped (`drop`).
     pub unmapped_fields: UnmappedFields,
+    /// Post each comment as its original author (Connect user impersonation) when the
+    /// author maps to an active Jira account; otherwise as the app, with the author named in
+    /// the header. Off by default: the admin opts in, and the change is audited. Absent in
+    /// documents that leave it off (format 1 as before).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub comments_as_author: bool,
 }
 
 /// How sure the draft is: 1.0 certain (a process template or an exact match), below 0.6 worth

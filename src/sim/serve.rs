@@ -27,6 +27,12 @@ pub struct JiraServer {
     pub log: RequestLog,
 }
 
+/// The simulated authorization server of a site at `base_url` (user impersonation): point
+/// Ferry's `FERRY_OAUTH_URL` at it.
+pub fn oauth_url(base_url: &Url) -> String {
+    format!("{}/_sim/oauth", base_url.as_str().trim_end_matches('/'))
+}
+
 /// Builds a site at `base_url`. Apps installed through the host are registered with the REST
 /// surface, so their JWTs verify; uninstalled apps are forgotten.
 pub fn jira_server(
@@ -39,6 +45,7 @@ pub fn jira_server(
 ) -> anyhow::Result<JiraServer> {
     let client_key = options.client_key.clone();
     let sim = JiraSim::new(site, base_url.clone(), options);
+    let oauth_base = base_url.clone();
     let log = RequestLog::new();
     let on_reset = sim.clone();
     log.on_reset(Arc::new(move || on_reset.reset()));
@@ -48,16 +55,20 @@ pub fn jira_server(
         HostOptions {
             client_key: Some(client_key),
             on_installed: Some(Arc::new(move |app: &InstalledApp| {
-                installed.register_app(&app.key, &app.shared_secret)
+                installed.register_app(&app.key, &app.shared_secret);
+                installed.register_oauth_client(&app.oauth_client_id, &app.shared_secret);
             })),
             on_uninstalled: Some(Arc::new(move |app: &InstalledApp| {
-                uninstalled.unregister_app(&app.key)
+                uninstalled.unregister_app(&app.key);
+                uninstalled.unregister_oauth_client(&app.oauth_client_id);
             })),
             ..host_options
         },
     )?;
-    let router =
-        jira_layers(jira::router(sim.clone()), limiter, faults, log.clone()).merge(host.router());
+    let oauth = sim.oauth_router(&oauth_url(&oauth_base));
+    let router = jira_layers(jira::router(sim.clone()), limiter, faults, log.clone())
+        .merge(host.router())
+        .merge(oauth);
     Ok(JiraServer {
         router,
         sim,

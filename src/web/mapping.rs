@@ -247,11 +247,35 @@ async fn edit(
             errors.join("; ")
         )));
     }
+    if mapping.comments_as_author && auth.tenant.auth == "basic" {
+        // Impersonation is a Connect grant signed with the app's shared secret; an API-token
+        // (headless) site has neither, so the option would silently do nothing.
+        return Err(AppError::BadRequest(
+            "commentsAsAuthor needs Connect user impersonation, which a site connected with an \
+             API token (ferry migrate) cannot do: leave it off"
+                .into(),
+        ));
+    }
+    let was = Mapping::from_json(&row.body)
+        .map(|m| m.comments_as_author)
+        .unwrap_or(false);
     let text = serde_json::to_string(&mapping).map_err(|e| AppError::Internal(e.into()))?;
+    let actor = auth.principal.actor();
     let row = state
         .store
-        .edit_mapping(ck, &id, body.version, &text, &auth.principal.actor())
+        .edit_mapping(ck, &id, body.version, &text, &actor)
         .await?;
+    if was != mapping.comments_as_author {
+        state
+            .store
+            .audit(
+                ck,
+                &actor,
+                "mapping.comments_as_author",
+                json!({ "mappingId": id, "version": row.version, "on": mapping.comments_as_author }),
+            )
+            .await?;
+    }
     Ok(Json(view(&row)?))
 }
 

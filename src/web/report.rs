@@ -74,11 +74,14 @@ async fn report(
     for code in crate::engine::notes::HIERARCHY {
         hierarchy.insert(code.as_str(), Vec::new());
     }
+    let mut author_fallback = Vec::new();
     for (ado, key, code) in &notes {
-        hierarchy
-            .entry(code.as_str())
-            .or_default()
-            .push(json!({ "adoId": ado, "jiraKey": key }));
+        let entry = json!({ "adoId": ado, "jiraKey": key });
+        if code == crate::engine::authors::AUTHOR_FALLBACK {
+            author_fallback.push(entry);
+        } else {
+            hierarchy.entry(code.as_str()).or_default().push(entry);
+        }
     }
     // Accounts of the user map preflight found gone or inactive: the fallback user stood in.
     let gone = state
@@ -99,6 +102,7 @@ async fn report(
         "failures": failures,
         "users": users,
         "hierarchy": hierarchy,
+        "comments": { "authorFallback": author_fallback },
         "deletedInJira": deleted,
         "linkLedger": ledger,
         "actions": actions,

@@ -39,6 +39,11 @@ pub struct Site {
     pub base_url: String,
 }
 
+/// The `oauthClientId` a test site's install carries (user impersonation).
+pub fn oauth_client_id(site: &Site) -> String {
+    format!("oauth-{}", site.client_key)
+}
+
 /// Who the Jira stub says is an admin, per site path segment.
 #[derive(Default)]
 struct JiraStub {
@@ -300,7 +305,8 @@ impl TestApp {
 
     pub fn install_body(&self, site: &Site) -> Value {
         json!({ "key": APP_KEY, "clientKey": site.client_key, "sharedSecret": site.secret, "baseUrl": site.base_url,
-                "productType": "jira", "eventType": "installed", "description": "test site" })
+                "productType": "jira", "eventType": "installed", "description": "test site",
+                "oauthClientId": oauth_client_id(site) })
     }
 
     /// A signed-install token as Atlassian makes it, with claims overridable by `edit`.

@@ -13,6 +13,7 @@ mod lifecycle;
 mod mapping;
 mod mapping_llm;
 mod migrate_cli;
+mod run_authors;
 mod run_budget;
 mod run_comments;
 mod run_files;

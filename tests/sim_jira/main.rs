@@ -10,5 +10,6 @@ mod contract;
 mod helpers;
 mod issues;
 mod limits;
+mod oauth;
 mod search;
 mod target;

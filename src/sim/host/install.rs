@@ -55,6 +55,10 @@ impl ConnectHost {
             key: descriptor.key.clone(),
             client_key: self.inner.client_key.clone(),
             shared_secret: URL_SAFE_NO_PAD.encode(secret),
+            oauth_client_id: format!(
+                "sim-oauth-{}",
+                &self.inner.client_key[..8.min(self.inner.client_key.len())]
+            ),
             base_url: descriptor.base_url.clone(),
             descriptor,
         };
@@ -117,7 +121,7 @@ impl ConnectHost {
             "eventType": event,
             "serverVersion": self.inner.options.server_version,
             "pluginsVersion": self.inner.options.plugins_version,
-            "oauthClientId": format!("sim-oauth-{}", &app.client_key[..8.min(app.client_key.len())]),
+            "oauthClientId": app.oauth_client_id,
         })
     }
 

@@ -71,6 +71,8 @@ pub struct InstalledApp {
     pub client_key: String,
     /// The shared secret sent in the last install.
     pub shared_secret: String,
+    /// The `oauthClientId` sent in installs (the `iss` of impersonation assertions).
+    pub oauth_client_id: String,
     /// The app's `baseUrl` from the descriptor.
     pub base_url: String,
     /// The whole descriptor (modules, lifecycle, licensing).

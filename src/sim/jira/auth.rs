@@ -1,4 +1,5 @@
-//! Authentication on every `/rest` route: a Connect app's JWT or an API token over Basic.
+//! Authentication on every `/rest` route: a Connect app's JWT, a user token the app got by
+//! impersonation (`Bearer`, see [`super::oauth`]) or an API token over Basic.
 //!
 //! Connect: `Authorization: JWT <token>`, `iss` = a registered app key, HS256 with that app's
 //! shared secret, and `qsh` = the hash of this exact request relative to the site's base path
@@ -65,6 +66,17 @@ impl JiraSim {
         }
         if let Some(b64) = header.strip_prefix("Basic ") {
             return self.identify_basic(b64.trim());
+        }
+        if let Some(token) = header.strip_prefix("Bearer ") {
+            // A user token from the authorization server ([`super::oauth`]): the app acting
+            // as that user.
+            let account_id = self
+                .bearer_account(token.trim())
+                .ok_or("unknown, expired or deactivated Bearer token")?;
+            return Ok(Caller {
+                connect: true,
+                account_id,
+            });
         }
         Err("unsupported Authorization scheme")
     }

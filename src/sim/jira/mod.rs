@@ -22,6 +22,7 @@ mod issues;
 mod jql;
 mod links;
 mod meta;
+mod oauth;
 mod params;
 mod properties;
 mod render;
@@ -33,7 +34,11 @@ mod transitions;
 mod update;
 mod users;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::{Router, extract::DefaultBodyLimit, middleware};
 use parking_lot::{Mutex, RwLock};
@@ -119,6 +124,12 @@ struct Inner {
     context_path: String,
     options: JiraSimOptions,
     apps: RwLock<HashMap<String, String>>,
+    /// `oauthClientId` → shared secret, for the authorization server ([`oauth`]).
+    oauth_clients: RwLock<HashMap<String, String>>,
+    /// Impersonation tokens issued, by token.
+    tokens: RwLock<HashMap<String, oauth::Issued>>,
+    /// Users deactivated while the simulator runs.
+    deactivated: RwLock<HashSet<String>>,
     /// Where `jira:issue_deleted` webhooks go, if an app asked for them.
     hooks: RwLock<Option<delete::HookTarget>>,
     data: RwLock<Data>,
@@ -141,6 +152,9 @@ impl JiraSim {
             data: RwLock::new(data),
             index: Mutex::new(index),
             apps: RwLock::new(HashMap::new()),
+            oauth_clients: RwLock::new(HashMap::new()),
+            tokens: RwLock::new(HashMap::new()),
+            deactivated: RwLock::new(HashSet::new()),
             hooks: RwLock::new(None),
             adf: adf::AdfValidator::new(),
             options,

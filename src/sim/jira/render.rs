@@ -149,6 +149,9 @@ impl JiraSim {
                     out.insert(k.to_owned(), v.clone());
                 }
             }
+            if self.0.deactivated.read().contains(account_id) {
+                out.insert("active".to_owned(), Value::Bool(false));
+            }
             return Value::Object(out);
         }
         let app = account_id.starts_with("addon_");

@@ -65,7 +65,10 @@ impl JiraSim {
             })
     }
 
-    fn is_active(&self, account_id: &str) -> bool {
+    pub(super) fn is_active(&self, account_id: &str) -> bool {
+        if self.0.deactivated.read().contains(account_id) {
+            return false;
+        }
         account_id.starts_with("addon_")
             || self
                 .0

@@ -42,6 +42,14 @@ pub enum JiraAuth {
         /// The tenant's base URL and shared secret.
         tenant: TenantCredentials,
     },
+    /// As one user, with a token the app obtained for them by impersonation
+    /// ([`crate::connect::act_as`]); what it writes is that user's.
+    Bearer {
+        /// The tenant's base URL.
+        site: Url,
+        /// The user's short-lived access token.
+        token: SecretString,
+    },
     /// As a user with an API token (the headless mode; may use `/bulk/*`, which Connect may not).
     Basic {
         /// The site's base URL, e.g. `https://acme.atlassian.net`.
@@ -57,6 +65,10 @@ impl std::fmt::Debug for JiraAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Connect { tenant, .. } => f.debug_tuple("Connect").field(tenant).finish(),
+            Self::Bearer { site, .. } => f
+                .debug_struct("Bearer")
+                .field("site", &site.as_str())
+                .finish_non_exhaustive(),
             Self::Basic { site, .. } => f
                 .debug_struct("Basic")
                 .field("site", &site.as_str())
@@ -70,7 +82,8 @@ impl std::fmt::Debug for JiraAuth {
 pub struct JiraClient {
     auth: JiraAuth,
     http: reqwest::Client,
-    basic: Option<SecretString>,
+    /// The whole `Authorization` value for Basic and Bearer (Connect signs each request).
+    fixed: Option<SecretString>,
     policy: RetryPolicy,
     governor: Option<Arc<dyn Governor>>,
 }
@@ -103,18 +116,11 @@ impl JiraClient {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| JiraCallError::Transport(e.to_string()))?;
-        let basic = match &auth {
-            JiraAuth::Basic { email, token, .. } => {
-                let raw = format!("{email}:{}", token.expose_secret());
-                let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-                Some(SecretString::from(format!("Basic {b64}")))
-            }
-            JiraAuth::Connect { .. } => None,
-        };
+        let fixed = fixed_header(&auth);
         Ok(Self {
             auth,
             http,
-            basic,
+            fixed,
             policy: RetryPolicy::default(),
             governor: None,
         })
@@ -132,11 +138,31 @@ impl JiraClient {
         self
     }
 
+    /// The same client (retry policy, governor, connection pool) acting as the user whose
+    /// impersonation `token` is given.
+    pub fn acting_as(&self, token: SecretString) -> Self {
+        let auth = JiraAuth::Bearer {
+            site: self.site().clone(),
+            token,
+        };
+        Self {
+            fixed: fixed_header(&auth),
+            auth,
+            ..self.clone()
+        }
+    }
+
+    /// True for a client signed as the installed Connect app (the only kind that can
+    /// impersonate users).
+    pub fn is_connect(&self) -> bool {
+        matches!(self.auth, JiraAuth::Connect { .. })
+    }
+
     /// The site's base URL.
     pub fn site(&self) -> &Url {
         match &self.auth {
             JiraAuth::Connect { tenant, .. } => &tenant.base_url,
-            JiraAuth::Basic { site, .. } => site,
+            JiraAuth::Basic { site, .. } | JiraAuth::Bearer { site, .. } => site,
         }
     }
 
@@ -212,10 +238,10 @@ impl JiraClient {
             JiraAuth::Connect { host, tenant } => host
                 .request(tenant, method, path_and_query)
                 .map_err(bad_url)?,
-            JiraAuth::Basic { site, .. } => {
+            JiraAuth::Basic { site, .. } | JiraAuth::Bearer { site, .. } => {
                 let base = site.as_str().trim_end_matches('/');
                 let url = Url::parse(&format!("{base}{path_and_query}")).map_err(bad_url)?;
-                let auth = self.basic.as_ref().map(ExposeSecret::expose_secret);
+                let auth = self.fixed.as_ref().map(ExposeSecret::expose_secret);
                 self.http
                     .request(method, url)
                     .header(reqwest::header::AUTHORIZATION, auth.unwrap_or_default())
@@ -351,6 +377,22 @@ impl JiraClient {
 
     fn backoff(&self, attempt: u32) -> Duration {
         backoff(self.policy.backoff_base, attempt)
+    }
+}
+
+/// The `Authorization` value of a client whose credential does not change per request.
+fn fixed_header(auth: &JiraAuth) -> Option<SecretString> {
+    match auth {
+        JiraAuth::Basic { email, token, .. } => {
+            let raw = format!("{email}:{}", token.expose_secret());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+            Some(SecretString::from(format!("Basic {b64}")))
+        }
+        JiraAuth::Bearer { token, .. } => Some(SecretString::from(format!(
+            "Bearer {}",
+            token.expose_secret()
+        ))),
+        JiraAuth::Connect { .. } => None,
     }
 }
 
