@@ -79,16 +79,17 @@ impl AppState {
             )),
             None => None,
         };
+        let budget = crate::engine::budget::Budget::new(&config, store.clone());
         Ok(Self(Arc::new(App {
             llm,
             install_keys: InstallKeys::new(config.install_keys_url.clone()),
-            permissions: Permissions::new(host.clone()),
+            permissions: Permissions::new(host.clone(), budget.clone()),
             host,
             descriptor,
             scan_wakeup: tokio::sync::Notify::new(),
             dry_run_wakeup: tokio::sync::Notify::new(),
             run_wakeup: tokio::sync::Notify::new(),
-            budget: crate::engine::budget::Budget::new(&config, store.clone()),
+            budget,
             notifier: Default::default(),
             run_watch: Default::default(),
             config,
