@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const PAT: &str = "ado-test-pat-0123456789";
+pub(crate) const PAT: &str = "ado-test-pat-0123456789";
 const ADMIN: &str = "712020:0001-admin";
 
 pub(crate) struct World {
