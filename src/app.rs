@@ -81,10 +81,11 @@ impl AppState {
             )),
             None => None,
         };
+        let budget = crate::engine::budget::Budget::new(&config, store.clone());
         Ok(Self(Arc::new(App {
             llm,
             install_keys: InstallKeys::new(config.install_keys_url.clone()),
-            permissions: Permissions::new(host.clone()),
+            permissions: Permissions::new(host.clone(), budget.clone()),
             act_as: crate::connect::act_as::ActAs::new(
                 config.oauth_url.clone(),
                 std::time::Duration::from_secs(30),
@@ -94,7 +95,7 @@ impl AppState {
             scan_wakeup: tokio::sync::Notify::new(),
             dry_run_wakeup: tokio::sync::Notify::new(),
             run_wakeup: tokio::sync::Notify::new(),
-            budget: crate::engine::budget::Budget::new(&config, store.clone()),
+            budget,
             notifier: Default::default(),
             run_watch: Default::default(),
             config,

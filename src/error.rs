@@ -37,6 +37,10 @@ pub enum AppError {
     /// An upstream service (ADO, Jira, the install-keys CDN) failed or is unreachable.
     #[error("upstream unavailable: {0}")]
     Upstream(String),
+    /// Ferry cannot answer safely now (Jira refuses to be asked, and no answer it gave recently
+    /// can stand in); the client should retry later. 503.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Our own fault. The cause chain goes to the log only.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -61,6 +65,7 @@ impl AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,7 +79,7 @@ impl IntoResponse for AppError {
             Self::Forbidden(why) => ((*why).to_owned(), tracing::Level::WARN),
             Self::NotFound => ("not found".to_owned(), tracing::Level::DEBUG),
             Self::BadRequest(m) | Self::Conflict(m) => (m.clone(), tracing::Level::DEBUG),
-            Self::Upstream(m) => (m.clone(), tracing::Level::WARN),
+            Self::Upstream(m) | Self::Unavailable(m) => (m.clone(), tracing::Level::WARN),
             Self::Internal(_) => ("internal error".to_owned(), tracing::Level::ERROR),
         };
         let message = match &self {

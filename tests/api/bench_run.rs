@@ -179,10 +179,11 @@ async fn bench_run_connect_mode() {
             Method::POST,
             "/api/connections",
             &auth,
-            Some(json!({ "url": org, "pat": PAT })),
+            // `serve_ado` serves the organization with the API tests' PAT.
+            Some(json!({ "url": org, "pat": crate::mapping::PAT })),
         )
         .await;
-    assert_eq!(r.status(), 201);
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     let connection: Value = r.json().await.expect("json");
     let r = app
         .api(
@@ -212,18 +213,17 @@ async fn bench_run_connect_mode() {
     let t0 = Instant::now();
     let run = start(&w, &mapping).await;
     let view = loop {
-        let v: Value = w
+        // A fresh context token per poll, as the run page gets from Jira: one lives 3 min
+        // (helpers' `hs256`), and a poll with an expired one answers 401 forever, which once
+        // looked like a run that never ended.
+        let auth = format!("JWT {}", w.app.context_token(&w.site, ADMIN));
+        let r = w
             .app
-            .api(
-                Method::GET,
-                &format!("/api/migrations/{run}"),
-                &w.auth,
-                None,
-            )
-            .await
-            .json()
-            .await
-            .expect("json");
+            .api(Method::GET, &format!("/api/migrations/{run}"), &auth, None)
+            .await;
+        let code = r.status();
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(code, 200, "the run page: {v}");
         match v["run"]["status"].as_str() {
             Some("completed") => break v,
             Some("failed") => panic!("the run failed: {v}"),

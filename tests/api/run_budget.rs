@@ -34,6 +34,8 @@ use crate::{
 
 const PAT: &str = "ado-test-pat-0123456789";
 const ADMIN: &str = "712020:0001-admin";
+/// A user who opens the run page for the first time during the quota wall.
+const STRANGER: &str = "712020:0003";
 /// The virtual hour, seconds.
 const HOUR: u64 = 20;
 /// Points per virtual hour.
@@ -178,18 +180,26 @@ async fn as_app(w: &World, method: Method, path: &str, body: Option<Value>) -> r
     r.send().await.expect("send")
 }
 
+/// The run page's poll, which must answer through the quota wall: its permission check is
+/// served from the last answer Jira gave while Jira refuses.
 async fn run_view(w: &World, run: &str) -> Value {
-    w.app
+    let r = w
+        .app
         .api(
             Method::GET,
             &format!("/api/migrations/{run}"),
             &w.auth,
             None,
         )
-        .await
-        .json()
-        .await
-        .expect("json")
+        .await;
+    let status = r.status();
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(status, 200, "a poll of the run page failed: {body}");
+    body
+}
+
+fn is_check(e: &LogEntry) -> bool {
+    e.path.ends_with("/permissions/check")
 }
 
 /// Ferry's own requests: not the test's (`/myself`, property writes).
@@ -221,6 +231,22 @@ async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues
         }
         if v["budget"]["waitingFor"] == "quota" && saw_quota_wait.is_none() {
             saw_quota_wait = Some(v["budget"].clone());
+            // A user Jira was never asked about, during the wall: refused with a 503 (never
+            // granted), and no check is sent into the wall for it.
+            let before = log.entries().iter().filter(|e| is_check(e)).count();
+            let stranger = format!("JWT {}", w.app.context_token(&w.site, STRANGER));
+            let r = w
+                .app
+                .api(
+                    Method::GET,
+                    &format!("/api/migrations/{run}"),
+                    &stranger,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 503, "{}", r.text().await.unwrap_or_default());
+            let after = log.entries().iter().filter(|e| is_check(e)).count();
+            assert_eq!(after, before, "a permission check was sent into the wall");
         }
         if v["run"]["phase"] == "followup" && busy.is_none() {
             // Keep the write windows of the items followed last (created last: the highest
@@ -286,14 +312,9 @@ async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues
     // Each reason met, and each only a handful of times: the run waited, it did not hammer.
     let ours = ferrys(&entries);
     let mut reasons: HashMap<&str, usize> = HashMap::new();
-    // Not counted: the permission checks that this test's own progress polls (a JWT call
-    // every ~150 ms) make Ferry send. They do not go through the run's budget; during the
-    // quota wall each poll meets a 429 (a known gap: the check should serve its last answer
-    // while Jira refuses). They are printed below with the rest.
-    for e in ours
-        .iter()
-        .filter(|e| !e.path.ends_with("/permissions/check"))
-    {
+    // The run's own calls; the permission checks of this test's polls (a JWT call every
+    // ~150 ms, cached 60 s) are judged below.
+    for e in ours.iter().filter(|e| !is_check(e)) {
         if let Some(r) = e.limiter {
             *reasons.entry(r).or_default() += 1;
         }
@@ -324,13 +345,30 @@ async fn a_run_under_jira_limits_waits_for_quota_slows_bursts_delays_busy_issues
         };
         assert!(n <= most, "Ferry hammered on `{reason}`: {n} refusals");
     }
+    // No permission check is sent into a wall Ferry knows of: once Ferry met the quota 429
+    // in a window, the checks serve their last answer until the reset. (A check may be the
+    // first to meet a wall, when its cached answer expired just then; it records the wall.)
+    let window_of = |e: &LogEntry| ((log_start + e.t) / HOUR as f64).floor() as i64;
+    let mut first_wall: BTreeMap<i64, f64> = BTreeMap::new();
+    for e in ours.iter().filter(|e| e.limiter == Some(QUOTA)) {
+        first_wall.entry(window_of(e)).or_insert(e.t);
+    }
+    let into_known_wall: Vec<String> = ours
+        .iter()
+        .filter(|e| is_check(e) && e.limiter == Some(QUOTA))
+        .filter(|e| first_wall.get(&window_of(e)).is_some_and(|t| e.t > t + 0.2))
+        .map(|e| format!("{:.2}s", e.t))
+        .collect();
+    assert!(
+        into_known_wall.is_empty(),
+        "permission checks sent into the quota wall at {into_known_wall:?}"
+    );
     let quota = saw_quota_wait.expect("the run showed it waited for the quota");
     assert!(quota["waitingUntil"].as_i64().is_some(), "{quota}");
 
     // Ferry never spends more than the pool per window. (Counting the test's own spending too,
     // the simulator may pass it by the few reads in flight when it ran out: it charges a
     // read's objects after the answer.)
-    let window_of = |e: &LogEntry| ((log_start + e.t) / HOUR as f64).floor() as i64;
     let mut all_per_window: BTreeMap<i64, u64> = BTreeMap::new();
     for e in &entries {
         *all_per_window.entry(window_of(e)).or_default() += e.points;

@@ -162,20 +162,8 @@ impl TenantGovernor {
         let until = Instant::now() + wait;
         match kind {
             Throttle::Quota => {
-                let pool = inner.pool(&self.client_key);
                 let until_ms = now_ms() + wait.as_millis() as i64;
-                inner
-                    .waits
-                    .lock()
-                    .insert(pool.clone(), (until_ms, Instant::now()));
-                tracing::info!(pool = %pool, until_ms, "Jira quota spent; every worker waits for the reset");
-                if let Err(e) = inner
-                    .store
-                    .record_budget_wait(&pool, until_ms, "quota")
-                    .await
-                {
-                    tracing::warn!(error = %e, "recording the quota wait failed");
-                }
+                inner.record_quota_wall(&self.client_key, until_ms).await;
             }
             Throttle::Burst => {
                 // The endpoint's steady-state rate, when Jira names it.

@@ -127,6 +127,20 @@ impl Budget {
         self.inner.flush().await
     }
 
+    /// Until when (unix ms) Jira refuses `client_key`'s pool for its quota, if such a wall is
+    /// in force: recorded by any worker of any replica (read from the store every few
+    /// seconds). Calls outside the runs (permission checks) use it to stay off the wall too.
+    pub async fn quota_wall(&self, client_key: &str) -> Result<Option<i64>, StoreError> {
+        let pool = self.inner.pool(client_key);
+        self.inner.quota_wait(&pool).await
+    }
+
+    /// Jira refused `client_key`'s pool for its quota until `until_ms` (a call outside the
+    /// runs met the wall first): every worker waits for the reset.
+    pub async fn record_quota_wall(&self, client_key: &str, until_ms: i64) {
+        self.inner.record_quota_wall(client_key, until_ms).await;
+    }
+
     /// `client_key`'s view of its pool now.
     pub async fn view(&self, client_key: &str) -> Result<BudgetView, StoreError> {
         let i = &self.inner;
@@ -288,6 +302,22 @@ impl Inner {
             }
         };
         Ok((until > now_ms()).then_some(until))
+    }
+
+    /// Records a quota wall for `client_key`'s pool, here and in the store for every replica.
+    async fn record_quota_wall(&self, client_key: &str, until_ms: i64) {
+        let pool = self.pool(client_key);
+        self.waits
+            .lock()
+            .insert(pool.clone(), (until_ms, Instant::now()));
+        tracing::info!(pool = %pool, until_ms, "Jira quota spent; every worker waits for the reset");
+        if let Err(e) = self
+            .store
+            .record_budget_wait(&pool, until_ms, "quota")
+            .await
+        {
+            tracing::warn!(error = %e, "recording the quota wait failed");
+        }
     }
 
     async fn flush(&self) -> Result<(), StoreError> {

@@ -132,6 +132,8 @@ struct Inner {
     deactivated: RwLock<HashSet<String>>,
     /// Where `jira:issue_deleted` webhooks go, if an app asked for them.
     hooks: RwLock<Option<delete::HookTarget>>,
+    /// `jira-administrators` membership changed since the site file was loaded.
+    admins: RwLock<HashMap<String, bool>>,
     data: RwLock<Data>,
     index: Mutex<SearchIndex>,
     adf: adf::AdfValidator,
@@ -156,6 +158,7 @@ impl JiraSim {
             tokens: RwLock::new(HashMap::new()),
             deactivated: RwLock::new(HashSet::new()),
             hooks: RwLock::new(None),
+            admins: RwLock::new(HashMap::new()),
             adf: adf::AdfValidator::new(),
             options,
             site,
@@ -173,6 +176,12 @@ impl JiraSim {
     /// Stops accepting JWTs from `app_key` (as after an uninstall).
     pub fn unregister_app(&self, app_key: &str) {
         self.0.apps.write().remove(app_key);
+    }
+
+    /// Adds `account_id` to `jira-administrators` or removes it (as a site admin would), so
+    /// tests can grant and revoke what `permissions/check` answers.
+    pub fn set_admin(&self, account_id: &str, admin: bool) {
+        self.0.admins.write().insert(account_id.to_owned(), admin);
     }
 
     /// Back to the loaded site: no issues, sprints/components/versions as in the file.

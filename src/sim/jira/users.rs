@@ -54,6 +54,9 @@ impl JiraSim {
     }
 
     fn is_admin(&self, account_id: &str) -> bool {
+        if let Some(admin) = self.0.admins.read().get(account_id) {
+            return *admin;
+        }
         self.0
             .catalog
             .users_by_id
