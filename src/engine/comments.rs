@@ -15,7 +15,8 @@
 //!
 //! `POST …/comment` is not idempotent. Every comment Ferry posts carries the comment property
 //! `ferry-origin` = `{adoCommentId, part}` (or `{overflow, part}`), set in the create body.
-//! When a checkpoint is `sent` (a crash or a lost answer) the issue's comments are listed with
+//! When a checkpoint is `sent` (a crash or a lost answer), or the issue was already in Jira
+//! when this run began (an earlier run made it), the issue's comments are listed with
 //! `expand=properties` and the parts already there are not posted again. Jira's comment list
 //! is read from the database, not the search index, so one read is the truth. If Jira leaves
 //! the properties out of the list, each comment's property is read on its own.
@@ -238,7 +239,9 @@ async fn post_one(
     mut authors: Option<&mut Authors>,
 ) -> anyhow::Result<()> {
     let kind = StepKind::Comment;
-    let mut doubt = job.in_doubt(kind, post.ord);
+    // An issue this run found already in Jira may have its comments from an earlier run, which
+    // left no checkpoints in this one: look before posting, as after a lost answer.
+    let mut doubt = job.found || job.in_doubt(kind, post.ord);
     // The author's client and bodies, when posting as them.
     let mut mine: Option<(JiraClient, &[Value])> = None;
     if let (Some(authors), Some((account, bodies))) = (authors.as_deref_mut(), &post.own) {
@@ -249,14 +252,19 @@ async fn post_one(
     if !doubt {
         job.sent(kind, post.ord).await?;
     }
+    // Parts known to be in Jira, kept across tries: a part posted before a later part's 429
+    // must not be posted again when the try starts over.
+    let mut posted: Vec<Option<String>> = vec![None; post.parts.len()];
     'tries: for _ in 0..TRIES {
         if doubt && seen.is_none() {
             *seen = Some(Seen::read(job).await?);
         }
-        let mut first: Option<String> = None;
         for (k, body) in post.parts.iter().enumerate() {
+            if posted[k].is_some() {
+                continue;
+            }
             if let Some(id) = seen.as_ref().and_then(|s| s.find(&post.origin, k)) {
-                first.get_or_insert_with(|| id.clone());
+                posted[k] = Some(id.clone());
                 continue;
             }
             let mut origin = post.origin.clone();
@@ -289,8 +297,7 @@ async fn post_one(
                     continue 'tries;
                 }
                 Ok(answer) => {
-                    let id = answer["id"].as_str().unwrap_or_default().to_owned();
-                    first.get_or_insert(id);
+                    posted[k] = Some(answer["id"].as_str().unwrap_or_default().to_owned());
                 }
                 Err(e) if refused(&e) => {
                     let code = match &e {
@@ -318,7 +325,7 @@ async fn post_one(
                 }
             }
         }
-        return job.done(kind, post.ord, first.as_deref()).await;
+        return job.done(kind, post.ord, posted[0].as_deref()).await;
     }
     Err(anyhow::anyhow!(
         "comment {} of {}: outcome still unknown after {TRIES} tries",

@@ -51,6 +51,9 @@ pub(crate) struct Job<'a> {
     pub jira_key: &'a str,
     /// Its sub-item checkpoints so far, by (kind, ord).
     pub steps: HashMap<(String, i64), StepRow>,
+    /// The issue was in Jira before this run sent it (an earlier run made it): its sub-items
+    /// may be there already with no checkpoint in this run, so steps look before writing.
+    pub found: bool,
 }
 
 impl Job<'_> {
@@ -214,6 +217,7 @@ fn job<'a>(
         jira_id: row.jira_id.as_deref().unwrap_or(""),
         jira_key: row.jira_key.as_deref().unwrap_or(""),
         steps: steps.remove(&row.ado_id).unwrap_or_default(),
+        found: row.attempts == 0,
     })
 }
 

@@ -183,8 +183,6 @@ async fn a_run_migrates_every_item_as_ado_has_it_and_a_second_run_creates_nothin
 
 /// A new run over a target a run completed adds nothing: no issue, link, file or comment twice.
 #[tokio::test]
-#[ignore = "known engine bug: a second run posts every comment again (comments are matched \
-            against the issue's only when a checkpoint is in doubt; a new run has none)"]
 async fn a_second_run_over_a_migrated_target_changes_nothing() {
     let w = world(120).await;
     let mapping = approved(&w).await;
