@@ -85,12 +85,21 @@ pub struct StepCount {
 }
 
 impl Store {
-    /// Created items whose phases 3–7 are not done yet, lowest wave first; at most `limit`.
-    pub async fn items_to_follow(&self, run: &Run, limit: i64) -> StoreResult<Vec<RunItem>> {
+    /// Created items whose phases 3–7 are not done yet, lowest wave first, after the item
+    /// `after` (`(wave, ado_id)`, a keyset cursor: items being followed are not marked yet, so
+    /// a rolling window pages past them); at most `limit`.
+    pub async fn items_to_follow(
+        &self,
+        run: &Run,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunItem>> {
+        let (wave, ado_id) = after.unwrap_or((i64::MIN, i64::MIN));
         Ok(dispatch!(self, p => sqlx::query_as::<_, RunItem>(
             "select ado_id, wave, state, attempts, jira_id, jira_key, error_code, error_field from run_items \
-             where run_id = $1 and state = 'created' and followed = 0 order by wave, ado_id limit $2")
-            .bind(&run.id).bind(limit).fetch_all(p).await)?)
+             where run_id = $1 and state = 'created' and followed = 0 \
+             and (wave > $2 or (wave = $2 and ado_id > $3)) order by wave, ado_id limit $4")
+            .bind(&run.id).bind(wave).bind(ado_id).bind(limit).fetch_all(p).await)?)
     }
 
     /// Marks items whose phases 3–7 are done.

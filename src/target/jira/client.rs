@@ -132,6 +132,12 @@ impl JiraClient {
         self
     }
 
+    /// True when a governor admits every attempt (Connect tenants: the points budget bounds
+    /// how many calls go at once); false for API-token clients, which only honour Retry-After.
+    pub fn governed(&self) -> bool {
+        self.governor.is_some()
+    }
+
     /// The site's base URL.
     pub fn site(&self) -> &Url {
         match &self.auth {
