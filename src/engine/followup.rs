@@ -9,7 +9,7 @@
 //! Several items run at once; one item's writes are sequential, which keeps them inside Jira's
 //! per-issue write windows (20 per 2 s, 100 per 30 s) in the common case.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Mutex};
 
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -50,6 +50,17 @@ pub(crate) struct Job<'a> {
     pub jira_key: &'a str,
     /// Its sub-item checkpoints so far, by (kind, ord).
     pub steps: HashMap<(String, i64), StepRow>,
+    /// Checkpoints recorded but not written yet (see [`Job::done`]).
+    pub marks: Mutex<Vec<Mark>>,
+}
+
+/// A sub-item checkpoint waiting to be written.
+pub(crate) struct Mark {
+    kind: StepKind,
+    ord: i64,
+    state: &'static str,
+    jira_ref: Option<String>,
+    code: Option<String>,
 }
 
 impl Job<'_> {
@@ -69,22 +80,28 @@ impl Job<'_> {
         self.step(kind, ord).is_some_and(|s| s.state == "sent")
     }
 
-    /// Records the intent to write a sub-item (before the call).
+    /// Records the intent to write a sub-item (before the call). Durable before it returns,
+    /// together with the outcomes recorded since the last intent.
     pub async fn sent(&self, kind: StepKind, ord: i64) -> anyhow::Result<()> {
-        self.mark(kind, ord, "sent", None, None).await
+        self.defer(kind, ord, "sent", None, None);
+        self.flush().await
     }
 
-    /// Records a sub-item written (or found already written) as `jira_ref`.
+    /// Records a sub-item written (or found already written) as `jira_ref`. Written with the
+    /// item's next intent or at its end ([`Job::flush`]): lost in a crash, the sub-item is
+    /// `sent` (checked against the issue before any write) or absent (checked or written
+    /// afresh), never written twice.
     pub async fn done(
         &self,
         kind: StepKind,
         ord: i64,
         jira_ref: Option<&str>,
     ) -> anyhow::Result<()> {
-        self.mark(kind, ord, "done", jira_ref, None).await
+        self.defer(kind, ord, "done", jira_ref, None);
+        Ok(())
     }
 
-    /// Records a sub-item Jira refused for good, with a problem code.
+    /// Records a sub-item Jira refused for good, with a problem code (deferred like `done`).
     pub async fn failed(&self, kind: StepKind, ord: i64, code: &str) -> anyhow::Result<()> {
         tracing::warn!(
             item = self.plan.ado_id,
@@ -93,28 +110,44 @@ impl Job<'_> {
             code,
             "sub-item failed"
         );
-        self.mark(kind, ord, "failed", None, Some(code)).await
+        self.defer(kind, ord, "failed", None, Some(code));
+        Ok(())
     }
 
-    async fn mark(
+    fn defer(
         &self,
         kind: StepKind,
         ord: i64,
-        state: &str,
+        state: &'static str,
         jira_ref: Option<&str>,
         code: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) {
+        self.marks.lock().expect("not poisoned").push(Mark {
+            kind,
+            ord,
+            state,
+            jira_ref: jira_ref.map(str::to_owned),
+            code: code.map(str::to_owned),
+        });
+    }
+
+    /// Writes the checkpoints recorded so far in one transaction.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        let marks = std::mem::take(&mut *self.marks.lock().expect("not poisoned"));
+        let rows: Vec<(StepKind, i64, StepMark<'_>)> = marks
+            .iter()
+            .map(|m| {
+                let mark = StepMark {
+                    state: m.state,
+                    jira_ref: m.jira_ref.as_deref(),
+                    error_code: m.code.as_deref(),
+                };
+                (m.kind, m.ord, mark)
+            })
+            .collect();
         self.state
             .store
-            .mark_step(
-                self.run,
-                (self.plan.ado_id, kind, ord),
-                StepMark {
-                    state,
-                    jira_ref,
-                    error_code: code,
-                },
-            )
+            .mark_steps(self.run, self.plan.ado_id, &rows)
             .await?;
         Ok(())
     }
@@ -175,8 +208,15 @@ pub(crate) fn items_in_flight(state: &AppState, ctx: &DryContext) -> usize {
         })
 }
 
-/// One item's sub-items, in order; the transition last.
+/// One item's sub-items, in order; the transition last; then its deferred checkpoints are
+/// written (also after an error, so what was done is not checked again).
 pub(crate) async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
+    let outcome = steps(job).await;
+    let flushed = job.flush().await;
+    outcome.and(flushed)
+}
+
+async fn steps(job: &Job<'_>) -> anyhow::Result<()> {
     let ends = super::hierarchy::Ends::of(job).await?;
     super::hierarchy::parent(job, &ends).await?;
     super::links::links(job, &ends).await?;

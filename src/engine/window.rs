@@ -226,6 +226,7 @@ impl<'a> Window<'a> {
                 jira_id: row.jira_id.as_deref().unwrap_or(""),
                 jira_key: row.jira_key.as_deref().unwrap_or(""),
                 steps,
+                marks: std::sync::Mutex::default(),
             };
             follow(&job).await?;
             Ok(row.ado_id)

@@ -173,6 +173,35 @@ impl Store {
         })
     }
 
+    /// Writes several sub-item checkpoints of one item in one fenced transaction, in order
+    /// (a later mark of the same sub-item wins).
+    pub async fn mark_steps(
+        &self,
+        run: &Run,
+        ado_id: i64,
+        marks: &[(StepKind, i64, StepMark<'_>)],
+    ) -> StoreResult<()> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            fenced_tx_guard!(tx, run, now);
+            for (kind, ord, mark) in marks {
+                sqlx::query(
+                    "insert into run_steps (client_key, run_id, ado_id, kind, ord, state, jira_ref, error_code) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     on conflict (run_id, ado_id, kind, ord) do update set state = $6, jira_ref = $7, error_code = $8")
+                    .bind(&run.client_key).bind(&run.id).bind(ado_id).bind(kind.as_str()).bind(*ord)
+                    .bind(mark.state).bind(mark.jira_ref).bind(mark.error_code)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Sub-items per kind and state.
     pub async fn step_counts(&self, client_key: &str, run_id: &str) -> StoreResult<Vec<StepCount>> {
         Ok(dispatch!(self, p => sqlx::query_as::<_, StepCount>(
