@@ -480,7 +480,10 @@ mod tests {
         assert_eq!(set.run_items_in_flight, Some(12));
         for bad in ["0", "257", "many"] {
             let err = config(&[base[0], ("FERRY_RUN_ITEMS_IN_FLIGHT", bad)]).expect_err(bad);
-            assert!(err.to_string().contains("FERRY_RUN_ITEMS_IN_FLIGHT"), "{err:#}");
+            assert!(
+                err.to_string().contains("FERRY_RUN_ITEMS_IN_FLIGHT"),
+                "{err:#}"
+            );
         }
     }
 

@@ -3,11 +3,13 @@
 //! (a large attachment, many comments) holds only its own slot, never a whole batch.
 //!
 //! The id map is paged by a keyset cursor (items being followed are not marked yet), the next
-//! page read from ADO and transformed while the window runs. Finished items are marked
-//! `followed` in small groups: a crash between an item's end and its mark only makes the next
-//! turn find every sub-item already checkpointed. Pause, cancel, shutdown and the lease are
-//! checked between items (at most every `CHECK_EVERY`); once one asks to stop, no item starts,
-//! the ones in flight finish, and their marks are written.
+//! page read from ADO and transformed while the window runs. Each item is marked `followed` as
+//! it finishes. Pause, cancel, shutdown and the lease are checked between items (at most every
+//! `CHECK_EVERY`); once one asks to stop, no item starts and the ones in flight finish.
+//!
+//! Every store write of the window runs inside a future the window polls (an item's, the page
+//! read's, the check's), never awaited beside them: SQLite's write lock is held across a
+//! transaction's awaits, so a write awaited outside would wait on an item it stops polling.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -15,11 +17,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use futures_util::{
-    FutureExt as _, StreamExt as _,
-    future::BoxFuture,
-    stream::FuturesUnordered,
-};
+use futures_util::{StreamExt as _, future::BoxFuture, stream::FuturesUnordered};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -38,8 +36,6 @@ use crate::{
 const PAGE: i64 = 50;
 /// How often, at most, the window renews the lease and looks for pause or cancel.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
-/// Finished items marked `followed` in one transaction, at most.
-const MARK_GROUP: usize = 16;
 
 /// An item ready to follow: its id-map row, the work item, its plan and its checkpoints.
 struct Ready {
@@ -49,8 +45,9 @@ struct Ready {
     steps: HashMap<(String, i64), StepRow>,
 }
 
-/// A page of the id map: the items ADO still has, ready; the ids it no longer has (followed
-/// with nothing to do: their issue exists already); the cursor after it (`None`: the end).
+/// A page of the id map: the items ADO still has, ready; the ids it no longer has (marked
+/// followed at once with nothing to do: their issue exists already); the cursor after it
+/// (`None`: the end).
 struct Page {
     ready: Vec<Ready>,
     gone: Vec<i64>,
@@ -76,7 +73,7 @@ pub(crate) struct Window<'a> {
 impl<'a> Window<'a> {
     /// Follows every item not followed yet, in id-map order; `Some` when asked to stop. An
     /// item's error ends the pass (the items in flight are dropped: their sub-items are
-    /// checkpointed) after the finished ones are marked.
+    /// checkpointed).
     pub async fn pass(&self) -> anyhow::Result<Option<Stop>> {
         let mut cursor: Option<(i64, i64)> = None;
         let mut exhausted = false;
@@ -85,73 +82,52 @@ impl<'a> Window<'a> {
         let mut reading: Option<BoxFuture<'_, anyhow::Result<Page>>> = None;
         let mut running: FuturesUnordered<BoxFuture<'a, anyhow::Result<i64>>> =
             FuturesUnordered::new();
-        let mut finished: Vec<i64> = Vec::new();
+        let mut checking: Option<BoxFuture<'_, anyhow::Result<Option<Stop>>>> = None;
         let mut checked = Instant::now();
         loop {
             if stop.is_none() && reading.is_none() && !exhausted && queue.len() < self.width {
                 reading = Some(Box::pin(self.read(cursor)));
             }
-            while stop.is_none() && running.len() < self.width {
+            if stop.is_none()
+                && checking.is_none()
+                && !queue.is_empty()
+                && (self.shutdown.is_cancelled() || checked.elapsed() >= CHECK_EVERY)
+            {
+                checked = Instant::now();
+                checking = Some(Box::pin(checkpoint(self.state, self.run, self.shutdown)));
+            }
+            while stop.is_none() && checking.is_none() && running.len() < self.width {
                 let Some(ready) = queue.pop_front() else {
                     break;
                 };
-                if self.shutdown.is_cancelled() || checked.elapsed() >= CHECK_EVERY {
-                    checked = Instant::now();
-                    stop = checkpoint(self.state, self.run, self.shutdown).await?;
-                    if stop.is_some() {
-                        queue.clear();
-                        reading = None;
-                        break;
-                    }
-                }
                 running.push(self.follow(ready));
             }
-            if running.is_empty() && reading.is_none() && queue.is_empty() {
-                self.mark(&mut finished).await?;
+            if running.is_empty() && reading.is_none() && checking.is_none() && queue.is_empty() {
                 return Ok(stop);
             }
-            let step: anyhow::Result<()> = tokio::select! {
-                Some(first) = running.next(), if !running.is_empty() => {
-                    // Every other item that is finished too, then one mark for them all.
-                    let mut outcome = first.map(|id| finished.push(id));
-                    while outcome.is_ok() {
-                        match running.next().now_or_never() {
-                            Some(Some(more)) => outcome = more.map(|id| finished.push(id)),
-                            _ => break,
-                        }
-                    }
-                    outcome
+            // Nothing here awaits the store outside the select: an item's transaction waits for
+            // this task to poll it, so a write awaited beside it would wait on its lock.
+            tokio::select! {
+                Some(done) = running.next(), if !running.is_empty() => {
+                    done?;
                 }
                 page = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
                     reading = None;
-                    page.map(|page| {
-                        exhausted = page.last.is_none();
-                        cursor = page.last.or(cursor);
-                        finished.extend(page.gone);
-                        queue.extend(page.ready);
-                    })
+                    let page = page?;
+                    exhausted = page.last.is_none();
+                    cursor = page.last.or(cursor);
+                    queue.extend(page.ready);
                 }
-            };
-            if let Err(e) = step {
-                // The finished items stay finished; an error marking them is the lesser news.
-                if let Err(mark) = self.mark(&mut finished).await {
-                    tracing::warn!(error = %mark, "marking followed items failed");
+                check = async { checking.as_mut().expect("guarded").await }, if checking.is_some() => {
+                    checking = None;
+                    stop = check?;
+                    if stop.is_some() {
+                        queue.clear();
+                        reading = None;
+                    }
                 }
-                return Err(e);
-            }
-            if finished.len() >= MARK_GROUP || running.is_empty() {
-                self.mark(&mut finished).await?;
             }
         }
-    }
-
-    /// Marks `finished` followed (one fenced transaction) and empties it.
-    async fn mark(&self, finished: &mut Vec<i64>) -> anyhow::Result<()> {
-        if !finished.is_empty() {
-            self.state.store.mark_followed(self.run, finished).await?;
-            finished.clear();
-        }
-        Ok(())
     }
 
     /// Reads the page after `after`: the id map's rows, the work items, their plans and
@@ -183,23 +159,28 @@ impl<'a> Window<'a> {
                 .insert((s.kind.clone(), s.ord), s);
         }
         let mut items: HashMap<i64, WorkItem> = items.into_iter().map(|i| (i.id, i)).collect();
-        let links = self.ctx.resolver();
-        let tctx = self.ctx.transform_context(&links);
         let mut page = Page {
             ready: Vec::with_capacity(rows.len()),
             gone: Vec::new(),
             last: Some(last),
         };
-        for row in rows {
-            match items.remove(&row.ado_id) {
-                Some(item) => page.ready.push(Ready {
-                    plan: transform(&item, &tctx),
-                    steps: steps.remove(&row.ado_id).unwrap_or_default(),
-                    item,
-                    row,
-                }),
-                None => page.gone.push(row.ado_id),
+        {
+            let links = self.ctx.resolver();
+            let tctx = self.ctx.transform_context(&links);
+            for row in rows {
+                match items.remove(&row.ado_id) {
+                    Some(item) => page.ready.push(Ready {
+                        plan: transform(&item, &tctx),
+                        steps: steps.remove(&row.ado_id).unwrap_or_default(),
+                        item,
+                        row,
+                    }),
+                    None => page.gone.push(row.ado_id),
+                }
             }
+        }
+        if !page.gone.is_empty() {
+            self.state.store.mark_followed(self.run, &page.gone).await?;
         }
         Ok(page)
     }
@@ -229,6 +210,7 @@ impl<'a> Window<'a> {
                 marks: std::sync::Mutex::default(),
             };
             follow(&job).await?;
+            state.store.mark_followed(run, &[row.ado_id]).await?;
             Ok(row.ado_id)
         })
     }
