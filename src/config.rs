@@ -76,6 +76,9 @@ pub struct Config {
     /// Run workers in this process (`FERRY_RUN_WORKERS`; 0 leaves migrations to `ferry
     /// worker` processes).
     pub run_workers: usize,
+    /// Items a run follows at once in phases 3–7 (`FERRY_RUN_ITEMS_IN_FLIGHT`); `None` lets the
+    /// engine choose by the tenant's kind (see `engine::followup::items_in_flight`).
+    pub run_items_in_flight: Option<usize>,
     /// How long a claimed run stays a worker's without a heartbeat (`FERRY_RUN_LEASE_SECS`):
     /// after a crash, the run waits this long before another worker takes it over.
     pub run_lease: std::time::Duration,
@@ -132,6 +135,7 @@ impl fmt::Debug for Config {
             .field("points_tier", &self.points_tier)
             .field("points_window", &self.points_window)
             .field("run_workers", &self.run_workers)
+            .field("run_items_in_flight", &self.run_items_in_flight)
             .field("run_lease", &self.run_lease)
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
@@ -253,6 +257,15 @@ impl Config {
                 .context("FERRY_RUN_WORKERS must be a whole number from 0 to 64")?,
             None => 2,
         };
+        let run_items_in_flight = match get("FERRY_RUN_ITEMS_IN_FLIGHT") {
+            Some(raw) => Some(
+                raw.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .context("FERRY_RUN_ITEMS_IN_FLIGHT must be a whole number from 1 to 256")?,
+            ),
+            None => None,
+        };
         let run_lease = match get("FERRY_RUN_LEASE_SECS") {
             Some(raw) => raw
                 .parse::<u64>()
@@ -288,6 +301,7 @@ impl Config {
             demo_source,
             llm,
             run_workers,
+            run_items_in_flight,
             run_lease,
             source_policy: SourcePolicy::parse(
                 &get("FERRY_ALLOWED_SOURCE_HOSTS").unwrap_or_default(),
@@ -505,6 +519,21 @@ mod tests {
         ])
         .expect_err("plain http to a remote model in production");
         assert!(err.to_string().contains("https"), "{err:#}");
+    }
+
+    #[test]
+    fn items_in_flight_is_left_to_the_engine_unless_set_within_range() {
+        let base = [("FERRY_SECRET_KEY", KEY)];
+        assert_eq!(config(&base).expect("config").run_items_in_flight, None);
+        let set = config(&[base[0], ("FERRY_RUN_ITEMS_IN_FLIGHT", "12")]).expect("config");
+        assert_eq!(set.run_items_in_flight, Some(12));
+        for bad in ["0", "257", "many"] {
+            let err = config(&[base[0], ("FERRY_RUN_ITEMS_IN_FLIGHT", bad)]).expect_err(bad);
+            assert!(
+                err.to_string().contains("FERRY_RUN_ITEMS_IN_FLIGHT"),
+                "{err:#}"
+            );
+        }
     }
 
     #[test]

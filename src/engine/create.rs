@@ -1,5 +1,6 @@
-//! Phase 2: bulk create, at most 50 issues a call, wave by wave so every parent exists (and
-//! its key is in the id map) before its children are sent with `parent` set.
+//! Phase 2: bulk create, at most 50 issues a call and several calls at once within a wave,
+//! wave by wave so every parent exists (and its key is in the id map) before its children are
+//! sent with `parent` set.
 //!
 //! Never a duplicate: the items of a call are marked `sent` before it goes out; if its answer
 //! is lost (timeout, 5xx, crash), the items are looked up by their `ferry-origin` property
@@ -25,6 +26,8 @@ use crate::{
 
 /// Jira's bulk-create cap.
 const BULK: usize = 50;
+/// Bulk-create calls in flight at once (each ~50 issues: Jira takes seconds per call).
+const CREATE_CALLS: usize = 8;
 /// Pauses between lookups of items whose create call has an unknown outcome.
 const RECONCILE_PAUSES: [Duration; 3] = [
     Duration::from_millis(0),
@@ -49,21 +52,36 @@ pub async fn phase(
             reconcile(state, run, ctx, &sent).await?;
             continue;
         }
+        let calls = create_calls(state, ctx);
         let mut batch = state
             .store
-            .run_items_in(run, "pending", BULK as i64)
+            .run_items_in(run, "pending", (BULK * calls) as i64)
             .await?;
         let Some(wave) = batch.first().map(|i| i.wave) else {
             return Ok(Stop::Done);
         };
         batch.retain(|i| i.wave == wave);
-        let ids: Vec<i64> = batch.iter().map(|i| i.ado_id).collect();
-        let items = ado
-            .work_items(&ctx.project, &ids)
-            .await
-            .context("reading work items")?;
-        create_batch(state, run, ctx, &ids, &items).await?;
+        // The calls of one wave go at once, each with its own items' intents; the next wave
+        // (or the rest of this one) waits for all of them, so a parent is always created, or
+        // failed, before a child of it is sent.
+        let ado = &ado;
+        futures_util::future::try_join_all(batch.chunks(BULK).map(|chunk| async move {
+            let ids: Vec<i64> = chunk.iter().map(|i| i.ado_id).collect();
+            let items = ado
+                .work_items(&ctx.project, &ids)
+                .await
+                .context("reading work items")?;
+            create_batch(state, run, ctx, &ids, &items).await
+        }))
+        .await?;
     }
+}
+
+/// Bulk-create calls in flight at once within a wave: `CREATE_CALLS`, but never more than
+/// the items the run follows at once (`FERRY_RUN_ITEMS_IN_FLIGHT`), so setting that to 1 makes
+/// the whole run sequential.
+fn create_calls(state: &AppState, ctx: &DryContext) -> usize {
+    CREATE_CALLS.min(super::followup::items_in_flight(state, ctx))
 }
 
 async fn create_batch(

@@ -1,35 +1,34 @@
 //! Phases 3–7 for every created item: the parent that could not be set at creation, issue
 //! links, the remote link back to ADO, attachments, comments and the transition to the mapped
-//! status. Items are taken in batches from the id map; each of an item's sub-items is
-//! checkpointed in `run_steps`, and the item is marked `followed` when all are done.
+//! status. Items stream from the id map through a rolling window (`window.rs`): up to
+//! `items_in_flight` at once, a new one starting as soon as one finishes; each of an item's
+//! sub-items is checkpointed in `run_steps`, and the item is marked `followed` when all are done.
 //!
 //! Within an item the steps run in order, with the transition last: a workflow may make issues
 //! in its final status read-only, and everything else must be written before that.
 //! Several items run at once; one item's writes are sequential, which keeps them inside Jira's
 //! per-issue write windows (20 per 2 s, 100 per 30 s) in the common case.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Mutex};
 
-use anyhow::Context as _;
-use futures_util::{StreamExt as _, TryStreamExt as _, future::BoxFuture};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::{Stop, checkpoint};
+use super::{Stop, checkpoint, window::Window};
 use crate::{
     app::AppState,
     dryrun::DryContext,
     intake::connect::stored_client,
-    mapping::transform::{Planned, transform},
+    mapping::transform::Planned,
     source::ado::{client::AdoClient, models::WorkItem},
-    store::{Run, RunItem, StepKind, StepMark, StepRow},
+    store::{Run, StepKind, StepMark, StepRow},
     target::jira::JiraCallError,
 };
 
-/// Items taken from the id map at a time.
-const BATCH: i64 = 50;
-/// Items followed at once.
-const CONCURRENT_ITEMS: usize = 8;
+/// Items followed at once by default when a governor admits every Jira call (Connect).
+const GOVERNED_ITEMS: usize = 64;
+/// Items followed at once by default for an API-token client: under Jira's 50 in flight.
+const UNGOVERNED_ITEMS: usize = 40;
 
 /// One item's phases 3–7: what was planned for it, where it is in Jira, and its checkpoints.
 pub(crate) struct Job<'a> {
@@ -54,6 +53,17 @@ pub(crate) struct Job<'a> {
     /// The issue was in Jira before this run sent it (an earlier run made it): its sub-items
     /// may be there already with no checkpoint in this run, so steps look before writing.
     pub found: bool,
+    /// Checkpoints recorded but not written yet (see [`Job::done`]).
+    pub marks: Mutex<Vec<Mark>>,
+}
+
+/// A sub-item checkpoint waiting to be written.
+pub(crate) struct Mark {
+    kind: StepKind,
+    ord: i64,
+    state: &'static str,
+    jira_ref: Option<String>,
+    code: Option<String>,
 }
 
 impl Job<'_> {
@@ -73,22 +83,28 @@ impl Job<'_> {
         self.step(kind, ord).is_some_and(|s| s.state == "sent")
     }
 
-    /// Records the intent to write a sub-item (before the call).
+    /// Records the intent to write a sub-item (before the call). Durable before it returns,
+    /// together with the outcomes recorded since the last intent.
     pub async fn sent(&self, kind: StepKind, ord: i64) -> anyhow::Result<()> {
-        self.mark(kind, ord, "sent", None, None).await
+        self.defer(kind, ord, "sent", None, None);
+        self.flush().await
     }
 
-    /// Records a sub-item written (or found already written) as `jira_ref`.
+    /// Records a sub-item written (or found already written) as `jira_ref`. Written with the
+    /// item's next intent or at its end ([`Job::flush`]): lost in a crash, the sub-item is
+    /// `sent` (checked against the issue before any write) or absent (checked or written
+    /// afresh), never written twice.
     pub async fn done(
         &self,
         kind: StepKind,
         ord: i64,
         jira_ref: Option<&str>,
     ) -> anyhow::Result<()> {
-        self.mark(kind, ord, "done", jira_ref, None).await
+        self.defer(kind, ord, "done", jira_ref, None);
+        Ok(())
     }
 
-    /// Records a sub-item Jira refused for good, with a problem code.
+    /// Records a sub-item Jira refused for good, with a problem code (deferred like `done`).
     pub async fn failed(&self, kind: StepKind, ord: i64, code: &str) -> anyhow::Result<()> {
         tracing::warn!(
             item = self.plan.ado_id,
@@ -97,28 +113,44 @@ impl Job<'_> {
             code,
             "sub-item failed"
         );
-        self.mark(kind, ord, "failed", None, Some(code)).await
+        self.defer(kind, ord, "failed", None, Some(code));
+        Ok(())
     }
 
-    async fn mark(
+    fn defer(
         &self,
         kind: StepKind,
         ord: i64,
-        state: &str,
+        state: &'static str,
         jira_ref: Option<&str>,
         code: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) {
+        self.marks.lock().expect("not poisoned").push(Mark {
+            kind,
+            ord,
+            state,
+            jira_ref: jira_ref.map(str::to_owned),
+            code: code.map(str::to_owned),
+        });
+    }
+
+    /// Writes the checkpoints recorded so far in one transaction.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        let marks = std::mem::take(&mut *self.marks.lock().expect("not poisoned"));
+        let rows: Vec<(StepKind, i64, StepMark<'_>)> = marks
+            .iter()
+            .map(|m| {
+                let mark = StepMark {
+                    state: m.state,
+                    jira_ref: m.jira_ref.as_deref(),
+                    error_code: m.code.as_deref(),
+                };
+                (m.kind, m.ord, mark)
+            })
+            .collect();
         self.state
             .store
-            .mark_step(
-                self.run,
-                (self.plan.ado_id, kind, ord),
-                StepMark {
-                    state,
-                    jira_ref,
-                    error_code: code,
-                },
-            )
+            .mark_steps(self.run, self.plan.ado_id, &rows)
             .await?;
         Ok(())
     }
@@ -141,88 +173,53 @@ pub async fn phase(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Stop> {
     let ado = stored_client(state, &run.client_key, &ctx.connection_id).await?;
+    let width = items_in_flight(state, ctx);
     loop {
         if let Some(stop) = checkpoint(state, run, shutdown).await? {
             return Ok(stop);
         }
-        let batch = state.store.items_to_follow(run, BATCH).await?;
-        if batch.is_empty() {
+        if state.store.items_to_follow(run, None, 1).await?.is_empty() {
             return Ok(Stop::Done);
         }
-        let ids: Vec<i64> = batch.iter().map(|i| i.ado_id).collect();
-        let items = ado
-            .work_items(&ctx.project, &ids)
-            .await
-            .context("reading work items")?;
-        let plans: Vec<Planned> = {
-            let links = ctx.resolver();
-            let tctx = ctx.transform_context(&links);
-            items.iter().map(|i| transform(i, &tctx)).collect()
+        let window = Window {
+            state,
+            run,
+            ctx,
+            ado: &ado,
+            width,
+            shutdown,
         };
-        let mut steps: HashMap<i64, HashMap<(String, i64), StepRow>> = HashMap::new();
-        for s in state.store.run_steps(run, &ids).await? {
-            steps
-                .entry(s.ado_id)
-                .or_default()
-                .insert((s.kind.clone(), s.ord), s);
+        if let Some(stop) = window.pass().await? {
+            return Ok(stop);
         }
-        let jobs: Vec<Job> = batch
-            .iter()
-            .filter_map(|row| job(state, run, ctx, &ado, row, &items, &plans, &mut steps))
-            .collect();
-        // Boxed as `Send` futures: an unboxed stream of borrowing futures trips the compiler's
-        // higher-ranked `Send` check when the worker is spawned.
-        let futures: Vec<BoxFuture<'_, anyhow::Result<i64>>> = jobs
-            .iter()
-            .map(|job| {
-                Box::pin(async move {
-                    follow(job).await?;
-                    Ok(job.plan.ado_id)
-                }) as BoxFuture<'_, _>
-            })
-            .collect();
-        let followed: Vec<i64> = futures_util::stream::iter(futures)
-            .buffer_unordered(CONCURRENT_ITEMS)
-            .try_collect()
-            .await?;
-        // Items ADO no longer has are followed with nothing to do: their issue exists already.
-        let gone = ids
-            .iter()
-            .filter(|id| !items.iter().any(|i| i.id == **id))
-            .copied();
-        let all: Vec<i64> = followed.into_iter().chain(gone).collect();
-        state.store.mark_followed(run, &all).await?;
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn job<'a>(
-    state: &'a AppState,
-    run: &'a Run,
-    ctx: &'a DryContext,
-    ado: &'a AdoClient,
-    row: &'a RunItem,
-    items: &'a [WorkItem],
-    plans: &'a [Planned],
-    steps: &mut HashMap<i64, HashMap<(String, i64), StepRow>>,
-) -> Option<Job<'a>> {
-    let n = items.iter().position(|i| i.id == row.ado_id)?;
-    Some(Job {
-        state,
-        run,
-        ctx,
-        ado,
-        item: &items[n],
-        plan: &plans[n],
-        jira_id: row.jira_id.as_deref().unwrap_or(""),
-        jira_key: row.jira_key.as_deref().unwrap_or(""),
-        steps: steps.remove(&row.ado_id).unwrap_or_default(),
-        found: row.attempts == 0,
-    })
+/// Items followed at once: `FERRY_RUN_ITEMS_IN_FLIGHT` when set; else many for a governed
+/// (Connect) client, whose points budget bounds the calls per endpoint class whatever waits
+/// in it, and for an API-token client, which nothing governs, fewer than Jira's 50 requests
+/// in flight per user (each item has at most one Jira call out, plus the create phase's and
+/// other runs' of the same user).
+pub(crate) fn items_in_flight(state: &AppState, ctx: &DryContext) -> usize {
+    state
+        .config
+        .run_items_in_flight
+        .unwrap_or(if ctx.jira.client.governed() {
+            GOVERNED_ITEMS
+        } else {
+            UNGOVERNED_ITEMS
+        })
 }
 
-/// One item's sub-items, in order; the transition last.
-async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
+/// One item's sub-items, in order; the transition last; then its deferred checkpoints are
+/// written (also after an error, so what was done is not checked again).
+pub(crate) async fn follow(job: &Job<'_>) -> anyhow::Result<()> {
+    let outcome = steps(job).await;
+    let flushed = job.flush().await;
+    outcome.and(flushed)
+}
+
+async fn steps(job: &Job<'_>) -> anyhow::Result<()> {
     let ends = super::hierarchy::Ends::of(job).await?;
     super::hierarchy::parent(job, &ends).await?;
     super::links::links(job, &ends).await?;

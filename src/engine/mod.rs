@@ -17,6 +17,7 @@ mod pace;
 mod preflight;
 mod sprints;
 mod transitions;
+mod window;
 
 use std::time::Duration;
 

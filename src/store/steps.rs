@@ -85,12 +85,21 @@ pub struct StepCount {
 }
 
 impl Store {
-    /// Created items whose phases 3–7 are not done yet, lowest wave first; at most `limit`.
-    pub async fn items_to_follow(&self, run: &Run, limit: i64) -> StoreResult<Vec<RunItem>> {
+    /// Created items whose phases 3–7 are not done yet, lowest wave first, after the item
+    /// `after` (`(wave, ado_id)`, a keyset cursor: items being followed are not marked yet, so
+    /// a rolling window pages past them); at most `limit`.
+    pub async fn items_to_follow(
+        &self,
+        run: &Run,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunItem>> {
+        let (wave, ado_id) = after.unwrap_or((i64::MIN, i64::MIN));
         Ok(dispatch!(self, p => sqlx::query_as::<_, RunItem>(
             "select ado_id, wave, state, attempts, jira_id, jira_key, error_code, error_field from run_items \
-             where run_id = $1 and state = 'created' and followed = 0 order by wave, ado_id limit $2")
-            .bind(&run.id).bind(limit).fetch_all(p).await)?)
+             where run_id = $1 and state = 'created' and followed = 0 \
+             and (wave > $2 or (wave = $2 and ado_id > $3)) order by wave, ado_id limit $4")
+            .bind(&run.id).bind(wave).bind(ado_id).bind(limit).fetch_all(p).await)?)
     }
 
     /// Marks items whose phases 3–7 are done.
@@ -159,6 +168,35 @@ impl Store {
                 .bind(&run.client_key).bind(&run.id).bind(ado_id).bind(kind.as_str()).bind(ord)
                 .bind(state).bind(jira_ref).bind(error_code)
                 .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Writes several sub-item checkpoints of one item in one fenced transaction, in order
+    /// (a later mark of the same sub-item wins).
+    pub async fn mark_steps(
+        &self,
+        run: &Run,
+        ado_id: i64,
+        marks: &[(StepKind, i64, StepMark<'_>)],
+    ) -> StoreResult<()> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            fenced_tx_guard!(tx, run, now);
+            for (kind, ord, mark) in marks {
+                sqlx::query(
+                    "insert into run_steps (client_key, run_id, ado_id, kind, ord, state, jira_ref, error_code) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     on conflict (run_id, ado_id, kind, ord) do update set state = $6, jira_ref = $7, error_code = $8")
+                    .bind(&run.client_key).bind(&run.id).bind(ado_id).bind(kind.as_str()).bind(*ord)
+                    .bind(mark.state).bind(mark.jira_ref).bind(mark.error_code)
+                    .execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(())
         })

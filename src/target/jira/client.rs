@@ -158,6 +158,12 @@ impl JiraClient {
         matches!(self.auth, JiraAuth::Connect { .. })
     }
 
+    /// True when a governor admits every attempt (Connect tenants: the points budget bounds
+    /// how many calls go at once); false for API-token clients, which only honour Retry-After.
+    pub fn governed(&self) -> bool {
+        self.governor.is_some()
+    }
+
     /// The site's base URL.
     pub fn site(&self) -> &Url {
         match &self.auth {
