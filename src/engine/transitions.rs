@@ -12,6 +12,12 @@
 //! with the reached status id, or `failed` when Jira refuses a hop (a validator, a condition)
 //! or no path leads there; a refused issue stays where it is. The status read before each hop
 //! makes a per-hop checkpoint unnecessary.
+//!
+//! Reads cost quota points, so the status is read only when it is not known: an issue this run
+//! created and never tried to move is in the workflow's initial status, and a hop Jira accepted
+//! put it at that transition's target. A hop refused from an assumed status (an automation
+//! moved the issue meanwhile) reads the status and goes on from there; a checkpoint in doubt,
+//! an issue an earlier run made, or an unknown outcome reads it first.
 
 use std::time::Duration;
 
@@ -56,8 +62,17 @@ pub(crate) async fn transition(job: &Job<'_>, pacer: &mut Pacer) -> anyhow::Resu
         job.sent(kind, 0).await?;
     }
     let mut unknown = 0;
+    // The status without reading it, while it is known: the workflow's initial one for an issue
+    // this run created and never moved, then each applied hop's target.
+    let mut known = (!in_doubt && !job.found)
+        .then(|| ty.workflow.initial.clone())
+        .flatten();
     for _ in 0..=path.len() + TRIES {
-        let status = current_status(job).await?;
+        let assumed = known.is_some();
+        let status = match known.take() {
+            Some(status) => status,
+            None => current_status(job).await?,
+        };
         if status == target {
             return job.done(kind, 0, Some(&status)).await;
         }
@@ -70,7 +85,9 @@ pub(crate) async fn transition(job: &Job<'_>, pacer: &mut Pacer) -> anyhow::Resu
         let answer = job.ctx.jira.client.post_json::<_, Value>(&url, &body).await;
         pacer.wrote();
         match answer {
-            Ok(_) => {}
+            Ok(_) => known = arrives(ty, &next),
+            // Not where it was assumed to be (an automation moved it): read it and go on.
+            Err(e) if refused(&e) && assumed => {}
             Err(e) if refused(&e) => return job.failed(kind, 0, "transition_refused").await,
             Err(JiraCallError::RateLimited { retry_after, .. })
                 if retry_after.is_none_or(|w| w <= Duration::from_secs(30)) =>
@@ -95,6 +112,15 @@ pub(crate) async fn transition(job: &Job<'_>, pacer: &mut Pacer) -> anyhow::Resu
         job.jira_key,
         path.len() + TRIES
     ))
+}
+
+/// The status a transition arrives at.
+fn arrives(ty: &IssueTypeMeta, transition: &str) -> Option<String> {
+    ty.workflow
+        .transitions
+        .iter()
+        .find(|t| t.id == transition)
+        .map(|t| t.to.clone())
 }
 
 /// Where the planned path ends.
