@@ -86,18 +86,17 @@ impl TenantGovernor {
                 }
             }
             // A quota 429 met by another call while this one waited for its slot stops it too.
-            if inner
-                .quota_wait(&pool)
-                .await
-                .map_err(unavailable)?
-                .is_none()
-            {
+            let walled = inner.quota_wait(&pool).await;
+            if matches!(walled, Ok(None)) {
                 break window;
             }
+            // Not going out (walled, or the store could not say): give the slot back, or the
+            // class would lose it for good and, slot by slot, stop admitting any call.
             if let Some(a) = inner.classes.lock().get_mut(&class) {
                 a.in_flight = a.in_flight.saturating_sub(1);
             }
             inner.spend(&self.client_key, window, estimate, 0);
+            walled.map_err(unavailable)?;
         };
         Ok(Ticket::new(Box::new(Charge {
             inner: inner.clone(),
