@@ -125,30 +125,18 @@ fn arrives(ty: &IssueTypeMeta, transition: &str) -> Option<String> {
 
 /// Where the planned path ends.
 fn target_status(ty: &IssueTypeMeta, path: &[String]) -> Option<String> {
-    let last = path.last()?;
-    ty.workflow
-        .transitions
-        .iter()
-        .find(|t| &t.id == last)
-        .map(|t| t.to.clone())
+    arrives(ty, path.last()?)
 }
 
 /// The next transition from `status`: the planned one if the issue is on the planned path,
 /// else the first of the shortest path from where it is.
 fn next_hop(ty: &IssueTypeMeta, path: &[String], status: &str, target: &str) -> Option<String> {
-    let arrives = |id: &str| {
-        ty.workflow
-            .transitions
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.to.as_str())
-    };
     let initial = ty.workflow.initial.as_deref();
     let at = if initial == Some(status) {
         Some(0)
     } else {
         path.iter()
-            .position(|id| arrives(id) == Some(status))
+            .position(|id| arrives(ty, id).as_deref() == Some(status))
             .map(|i| i + 1)
     };
     let leaves = |id: &str| {
