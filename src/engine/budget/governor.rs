@@ -73,6 +73,13 @@ impl TenantGovernor {
                 .map_err(unavailable)?;
             // The window may have turned while waiting: charge the one the points came from.
             let window = window.max(inner.window_start(now_ms()));
+            let mut held = Held {
+                inner,
+                client_key: &self.client_key,
+                window,
+                estimate,
+                class: None,
+            };
             loop {
                 let wait = inner
                     .classes
@@ -85,17 +92,15 @@ impl TenantGovernor {
                     Err(d) => tokio::time::sleep(d).await,
                 }
             }
+            held.class = Some(&class);
             // A quota 429 met by another call while this one waited for its slot stops it too.
             let walled = inner.quota_wait(&pool).await;
             if matches!(walled, Ok(None)) {
+                held.keep();
                 break window;
             }
-            // Not going out (walled, or the store could not say): give the slot back, or the
-            // class would lose it for good and, slot by slot, stop admitting any call.
-            if let Some(a) = inner.classes.lock().get_mut(&class) {
-                a.in_flight = a.in_flight.saturating_sub(1);
-            }
-            inner.spend(&self.client_key, window, estimate, 0);
+            // Not going out (walled, or the store could not say): `held` gives slot and points back.
+            drop(held);
             walled.map_err(unavailable)?;
         };
         Ok(Ticket::new(Box::new(Charge {
@@ -229,6 +234,38 @@ impl Governor for TenantGovernor {
         headers: &'a HeaderMap,
     ) -> BoxFuture<'a, ()> {
         Box::pin(self.on_throttle(kind, method, path, retry_after, headers))
+    }
+}
+
+/// What an admission holds before its [`Ticket`] exists: the points reserved and, once taken,
+/// a slot of the endpoint class. Dropped (the call is not going out, or the admitting future
+/// was dropped mid-wait, as a cancelled or paused item's is) it gives both back: a slot kept
+/// by nobody is lost to its class for good, and a class that loses them all admits no call
+/// again, which stalls every item behind it without an error.
+struct Held<'a> {
+    inner: &'a Inner,
+    client_key: &'a str,
+    window: i64,
+    estimate: i64,
+    class: Option<&'a str>,
+}
+
+impl Held<'_> {
+    /// The call goes out: its [`Charge`] settles slot and points from here on.
+    fn keep(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(class) = self.class
+            && let Some(a) = self.inner.classes.lock().get_mut(class)
+        {
+            a.in_flight = a.in_flight.saturating_sub(1);
+        }
+        self.inner
+            .spend(self.client_key, self.window, self.estimate, 0);
     }
 }
 

@@ -171,3 +171,50 @@ fn clone_inner(b: &Budget) -> Inner {
         noted: Mutex::new(HashMap::new()),
     }
 }
+
+/// Calls in flight across every endpoint class, as the governor counts them.
+fn in_flight(b: &Budget) -> u32 {
+    b.inner.classes.lock().values().map(|a| a.in_flight).sum()
+}
+
+#[tokio::test]
+async fn an_admission_dropped_after_taking_its_slot_gives_the_slot_back() {
+    let (b, _store, ck) = budget("100000").await;
+    let g = b.govern(&ck);
+    let path = "/rest/api/3/issue/SCRUM-1/comment";
+    let full = aimd::INITIAL as u32;
+    // Fill the class: its first calls in flight take every slot.
+    let mut tickets = Vec::new();
+    for _ in 0..full {
+        tickets.push(g.admit(&Method::POST, path).await.expect("admit"));
+    }
+    // A late call waits for a slot. One frees while the quota wait is due to be read from the
+    // store again: the call takes the slot and then waits on the store, holding the slot
+    // without a ticket. Whether the read answers within the same poll is up to SQLite's
+    // thread, so the moment is tried for until it is caught.
+    let mut caught = false;
+    for _ in 0..50 {
+        let mut late = Box::pin(g.admit(&Method::POST, path));
+        assert!(
+            futures_util::FutureExt::now_or_never(&mut late).is_none(),
+            "no slot is free"
+        );
+        b.inner.waits.lock().clear();
+        drop(tickets.pop());
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        match futures_util::FutureExt::now_or_never(&mut late) {
+            Some(ticket) => tickets.push(ticket.expect("admit")),
+            None => {
+                assert_eq!(in_flight(&b), full, "the late call holds the slot");
+                // Its caller gives up (a paused item's future is dropped): the slot comes back.
+                drop(late);
+                assert_eq!(in_flight(&b), full - 1);
+                caught = true;
+                break;
+            }
+        }
+    }
+    assert!(caught, "the late call never waited on the store");
+    drop(tickets);
+    assert_eq!(in_flight(&b), 0);
+}
