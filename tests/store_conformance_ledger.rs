@@ -1,7 +1,9 @@
-//! The id map across runs and the link ledger, told to every backend: SQLite always,
+//! The id map across runs, the link ledger and the follow-up's heavy-first order, told to every backend: SQLite always,
 //! PostgreSQL when `FERRY_TEST_POSTGRES_URL` is set (each test in a schema of its own).
 
-use ferry::store::{InstallRecord, ItemOutcome, LedgerLink, Run, Store, StoreError};
+use ferry::store::{
+    CatalogItem, InstallRecord, ItemOutcome, LedgerLink, Run, ScanBatch, Store, StoreError,
+};
 
 async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
     let dir = std::env::temp_dir().join(format!("ferry-ledger-{}", uuid::Uuid::new_v4()));
@@ -206,5 +208,92 @@ async fn links_wait_for_a_missing_end_and_heal_in_a_later_run_that_finds_the_fir
             (0, 1, 0),
             "{b}"
         );
+    }
+}
+
+/// A catalog item with `comments`, for the heavy-first order.
+fn scanned(ado_id: i64, comments: i64) -> CatalogItem {
+    CatalogItem {
+        ado_id,
+        item_type: "User Story".into(),
+        state: "New".into(),
+        parent_id: None,
+        area_path: None,
+        iteration_path: None,
+        rev: 1,
+        comments,
+        attachments: 0,
+        attachment_bytes: 0,
+        links: 0,
+    }
+}
+
+#[tokio::test]
+async fn heavy_items_are_listed_most_comments_first_and_only_while_unfollowed() {
+    for (store, _dir) in backends().await {
+        let b = store.backend();
+        let ck = format!("heavy-{}", uuid::Uuid::new_v4());
+        store
+            .install_tenant(&InstallRecord {
+                client_key: ck.clone(),
+                base_url: "https://acme.atlassian.net".into(),
+                display_url: None,
+                oauth_client_id: None,
+                sealed_secret: b"s".to_vec(),
+                token_iat: 1,
+            })
+            .await
+            .expect("install");
+        let conn = format!("conn-{}", uuid::Uuid::new_v4());
+        store
+            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+            .await
+            .expect("connection");
+        let catalog = store
+            .catalog_for(&ck, &conn, "Fab", "{}")
+            .await
+            .expect("catalog");
+        store
+            .queue_scan(&ck, &catalog.id, "admin")
+            .await
+            .expect("queue");
+        let scan = store
+            .claim_scan("w", 30_000)
+            .await
+            .expect("claim")
+            .expect("scan");
+        store.begin_scan(&scan, 5, "{}").await.expect("begin");
+        let batch = ScanBatch {
+            items: [(1, 3), (2, 250), (3, 40), (4, 900), (5, 40)]
+                .into_iter()
+                .map(|(id, c)| scanned(id, c))
+                .collect(),
+            last_id: 5,
+            ..Default::default()
+        };
+        store
+            .write_scan_batch(&scan, &batch, 30_000)
+            .await
+            .expect("batch");
+        store.complete_scan(&scan).await.expect("complete");
+
+        // 4 failed to create: nothing to follow there, however heavy.
+        let run = run_with(&store, &ck, &catalog.id, &[1, 2, 3, 5], &[4]).await;
+        let heavy = |limit| {
+            let (store, run) = (&store, &run);
+            async move {
+                store
+                    .heavy_items_to_follow(run, 40, limit)
+                    .await
+                    .expect("heavy")
+                    .into_iter()
+                    .map(|r| r.ado_id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(heavy(10).await, vec![2, 3, 5], "{b}");
+        assert_eq!(heavy(1).await, vec![2], "{b}");
+        store.mark_followed(&run, &[2]).await.expect("followed");
+        assert_eq!(heavy(10).await, vec![3, 5], "{b}: a followed item is done");
     }
 }

@@ -12,7 +12,7 @@
 //! transaction's awaits, so a write awaited outside would wait on an item it stops polling.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     time::{Duration, Instant},
 };
 
@@ -36,6 +36,12 @@ use crate::{
 const PAGE: i64 = 50;
 /// How often, at most, the window renews the lease and looks for pause or cancel.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Items with more comments than Jira's shortest per-issue write window holds (20 per 2 s)
+/// are followed first, most first: their comments are paced, so their time does not shrink
+/// with the window's width, and one started last would be the whole run's tail.
+const HEAVY_COMMENTS: i64 = 21;
+/// Heavy items put first at most (the rest come in id-map order).
+const HEAVY_FIRST: i64 = 1_000;
 
 /// An item ready to follow: its id-map row, the work item, its plan and its checkpoints.
 struct Ready {
@@ -47,11 +53,12 @@ struct Ready {
 
 /// A page of the id map: the items ADO still has, ready; the ids it no longer has (marked
 /// followed at once with nothing to do: their issue exists already); the cursor after it
-/// (`None`: the end).
+/// (`None`: the end), unless the page is of heavy items, read outside the id-map order.
 struct Page {
     ready: Vec<Ready>,
     gone: Vec<i64>,
     last: Option<(i64, i64)>,
+    heavy: bool,
 }
 
 /// One pass of the window over the id map.
@@ -71,10 +78,18 @@ pub(crate) struct Window<'a> {
 }
 
 impl<'a> Window<'a> {
-    /// Follows every item not followed yet, in id-map order; `Some` when asked to stop. An
-    /// item's error ends the pass (the items in flight are dropped: their sub-items are
-    /// checkpointed).
+    /// Follows every item not followed yet, the heavy ones first, then in id-map order;
+    /// `Some` when asked to stop. An item's error ends the pass (the items in flight are
+    /// dropped: their sub-items are checkpointed).
     pub async fn pass(&self) -> anyhow::Result<Option<Stop>> {
+        // Nothing is in flight yet, so this read may be awaited here.
+        let mut heavy: VecDeque<RunItem> = self
+            .state
+            .store
+            .heavy_items_to_follow(self.run, HEAVY_COMMENTS, HEAVY_FIRST)
+            .await?
+            .into();
+        let heavy_ids: HashSet<i64> = heavy.iter().map(|r| r.ado_id).collect();
         let mut cursor: Option<(i64, i64)> = None;
         let mut exhausted = false;
         let mut stop: Option<Stop> = None;
@@ -85,8 +100,13 @@ impl<'a> Window<'a> {
         let mut checking: Option<BoxFuture<'_, anyhow::Result<Option<Stop>>>> = None;
         let mut checked = Instant::now();
         loop {
-            if stop.is_none() && reading.is_none() && !exhausted && queue.len() < self.width {
-                reading = Some(Box::pin(self.read(cursor)));
+            if stop.is_none() && reading.is_none() && queue.len() < self.width {
+                if !heavy.is_empty() {
+                    let rows = heavy.drain(..heavy.len().min(PAGE as usize)).collect();
+                    reading = Some(Box::pin(self.prepare(rows, true)));
+                } else if !exhausted {
+                    reading = Some(Box::pin(self.read(cursor, &heavy_ids)));
+                }
             }
             if stop.is_none()
                 && checking.is_none()
@@ -114,8 +134,10 @@ impl<'a> Window<'a> {
                 page = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
                     reading = None;
                     let page = page?;
-                    exhausted = page.last.is_none();
-                    cursor = page.last.or(cursor);
+                    if !page.heavy {
+                        exhausted = page.last.is_none();
+                        cursor = page.last.or(cursor);
+                    }
                     queue.extend(page.ready);
                 }
                 check = async { checking.as_mut().expect("guarded").await }, if checking.is_some() => {
@@ -130,21 +152,31 @@ impl<'a> Window<'a> {
         }
     }
 
-    /// Reads the page after `after`: the id map's rows, the work items, their plans and
-    /// checkpoints.
-    async fn read(&self, after: Option<(i64, i64)>) -> anyhow::Result<Page> {
-        let rows = self
+    /// Reads the page after `after` in id-map order, leaving out the `heavy` items (read
+    /// first, on their own).
+    async fn read(&self, after: Option<(i64, i64)>, heavy: &HashSet<i64>) -> anyhow::Result<Page> {
+        let mut rows = self
             .state
             .store
             .items_to_follow(self.run, after, PAGE)
             .await?;
-        let Some(last) = rows.last().map(|r| (r.wave, r.ado_id)) else {
+        let last = rows.last().map(|r| (r.wave, r.ado_id));
+        rows.retain(|r| !heavy.contains(&r.ado_id));
+        let mut page = self.prepare(rows, false).await?;
+        page.last = last;
+        Ok(page)
+    }
+
+    /// Reads `rows`' work items from ADO, their plans and checkpoints.
+    async fn prepare(&self, rows: Vec<RunItem>, heavy: bool) -> anyhow::Result<Page> {
+        if rows.is_empty() {
             return Ok(Page {
                 ready: Vec::new(),
                 gone: Vec::new(),
                 last: None,
+                heavy,
             });
-        };
+        }
         let ids: Vec<i64> = rows.iter().map(|r| r.ado_id).collect();
         let items = self
             .ado
@@ -162,7 +194,8 @@ impl<'a> Window<'a> {
         let mut page = Page {
             ready: Vec::with_capacity(rows.len()),
             gone: Vec::new(),
-            last: Some(last),
+            last: None,
+            heavy,
         };
         {
             let links = self.ctx.resolver();

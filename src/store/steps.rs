@@ -102,6 +102,21 @@ impl Store {
             .bind(&run.id).bind(wave).bind(ado_id).bind(limit).fetch_all(p).await)?)
     }
 
+    /// Created items not followed yet that the scan counted at least `min_comments` comments
+    /// on, most first; at most `limit`. Jira paces one issue's writes (20 per 2 s, 100 per
+    /// 30 s), so an item with hundreds of comments takes minutes however wide the window is:
+    /// started first, it runs beside everything else instead of after it (the critical path).
+    pub async fn heavy_items_to_follow(
+        &self,
+        run: &Run,
+        min_comments: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RunItem>> {
+        Ok(dispatch!(self, p => sqlx::query_as::<_, RunItem>(
+            "select ri.ado_id, ri.wave, ri.state, ri.attempts, ri.jira_id, ri.jira_key,              ri.error_code, ri.error_field from run_items ri              join runs r on r.id = ri.run_id              join mappings m on m.id = r.mapping_id              join catalog_items ci on ci.catalog_id = m.catalog_id and ci.ado_id = ri.ado_id              where ri.run_id = $1 and ri.state = 'created' and ri.followed = 0              and ci.comments >= $2 order by ci.comments desc, ri.ado_id limit $3")
+            .bind(&run.id).bind(min_comments).bind(limit).fetch_all(p).await)?)
+    }
+
     /// Marks items whose phases 3–7 are done.
     pub async fn mark_followed(&self, run: &Run, ids: &[i64]) -> StoreResult<()> {
         let now = now_ms();

@@ -4,16 +4,22 @@
 //! back through Jira's REST API by the shared verifier (`verify`), which checks the rest of
 //! each item too, and compared with the ADO dataset. One run meets Jira's
 //! per-issue write windows; another loses answers and gets 5xx on comment and transition calls.
+//! Items with many comments, whose writes Jira paces, are followed first (the critical path).
 
 use ferry::sim::{
     limits::{JiraLimiter, parse_jira_profile, profile::IssueWindow},
     reqlog::RequestLog,
 };
 
+use std::collections::HashMap;
+
 use crate::{
-    mapping::{Trouble, World, wait_for, world_troubled},
+    mapping::{Trouble, World, items, wait_for, world_env, world_troubled},
     runs::{approved, start, verify_world},
-    verify::Counts,
+    verify::{
+        Counts,
+        read::{Jira, origin},
+    },
 };
 
 /// What the shared verifier found, with every item checked (comments and status among the
@@ -111,4 +117,49 @@ async fn lost_answers_and_server_errors_on_comments_and_transitions_make_no_dupl
         seen.issues > 100 && seen.comments > 150 && seen.moved > 20,
         "{seen:?}"
     );
+}
+
+#[tokio::test]
+async fn items_with_many_comments_are_followed_first_most_first() {
+    // One item at a time, so the order items were followed in is the order of their first
+    // comments' ids.
+    let w = world_env(120, None, &[("FERRY_RUN_ITEMS_IN_FLIGHT", "1")]).await;
+    let mapping = approved(&w).await;
+    let run = start(&w, &mapping).await;
+    wait_for(
+        &w.app,
+        &w.auth,
+        &format!("/api/migrations/{run}"),
+        "/run/status",
+    )
+    .await;
+    let counts: HashMap<i64, i64> = items(&w.dataset)
+        .iter()
+        .map(|i| {
+            let id = i["id"].as_i64().expect("id");
+            (id, i["fields"]["System.CommentCount"].as_i64().unwrap_or(0))
+        })
+        .collect();
+    let jira = Jira::connect(&w);
+    let mut firsts: Vec<(u64, i64)> = Vec::new();
+    for issue in jira.search(&["summary"]).await {
+        let ado = origin(&issue).expect("origin");
+        let id = issue["id"].as_str().expect("id");
+        if let Some(c) = jira.comments(id).await.first() {
+            firsts.push((c["id"].as_str().expect("id").parse().expect("numeric"), ado));
+        }
+    }
+    firsts.sort_unstable();
+    let order: Vec<(i64, i64)> = firsts.iter().map(|(_, a)| (*a, counts[a])).collect();
+    let heavy = order.iter().filter(|(_, c)| *c > 20).count();
+    assert!(heavy >= 2, "the workload has items to put first: {order:?}");
+    // Id-map order (wave, then ADO id) would not put them first.
+    let lightest_first = order.iter().map(|(a, _)| *a).min().expect("items");
+    assert!(counts[&lightest_first] <= 20, "{order:?}");
+    let (first, rest) = order.split_at(heavy);
+    assert!(
+        first.windows(2).all(|p| p[0].1 >= p[1].1),
+        "most comments first: {order:?}"
+    );
+    assert!(rest.iter().all(|(_, c)| *c <= 20), "{order:?}");
 }
