@@ -1,10 +1,11 @@
 //! The sprints phase, after followup: every created issue goes into the sprint of its ADO
 //! iteration, sprint by sprint in date order, and ADO's past iterations end as closed sprints.
 //!
-//! Jira decides the order: a closed sprint takes no issues, so a past sprint is filled, then
-//! started with its iteration's dates, then closed; and a board without parallel sprints has
-//! one active sprint at a time, so each past sprint is closed before the next one starts. The
-//! current iteration's sprint is filled and started, future ones are only filled.
+//! Jira decides the order: a closed sprint takes no issues, so every sprint is filled first
+//! (all of them at once: moves are unordered), and then, in date order, a past sprint is
+//! started with its iteration's dates and closed; a board without parallel sprints has one
+//! active sprint at a time, so each past sprint is closed before the next one starts. The
+//! current iteration's sprint is started, future ones are only filled.
 //!
 //! Checkpoints: moving an issue into its sprint again is harmless, so a sprint's issues are
 //! checkpointed as a whole (`filled`) and start/close read the sprint's state from Jira before
@@ -16,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context as _;
+use futures_util::{StreamExt as _, future::BoxFuture};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +41,10 @@ use crate::{
 const MOVE: usize = 50;
 /// Work items read at a time (`workitemsbatch`: 200).
 const READ: usize = 200;
+/// Sprints filled at once, and move calls at once per sprint: moves are idempotent and
+/// unordered, and one at a time made the phase a string of round trips at the run's end.
+const SPRINTS_AT_ONCE: usize = 4;
+const MOVES_AT_ONCE: usize = 4;
 
 /// Where an ADO iteration stands in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,27 +235,54 @@ pub async fn phase(
         .filter(|o| o.kind == "sprint" && o.stage.is_some())
         .map(|o| o.jira_id)
         .collect();
+    let order = in_date_order(ctx, &dates);
+    if let Some(name) = order
+        .iter()
+        .map(|o| &o.0)
+        .find(|n| !on_board.contains_key(*n))
+    {
+        anyhow::bail!("sprint {name:?} is no longer on board {board}; run again to recreate it");
+    }
     let mut tally = Tally::default();
-    for (name, it) in in_date_order(ctx, &dates) {
+    if let Some(stop) = checkpoint(state, run, shutdown).await? {
+        return Ok(stop);
+    }
+    // Moves first, every sprint's at once: Jira orders starting and closing sprints, not
+    // filling them, and a past sprint takes issues only until it is closed.
+    // Boxed as `Send` futures: borrowing closures trip the higher-ranked `Send` check of the
+    // spawned worker (as in `window.rs`).
+    let mut fills: Vec<BoxFuture<'_, anyhow::Result<(usize, usize)>>> = Vec::new();
+    for (name, _) in &order {
+        let sprint = &on_board[name];
+        let id = sprint.id.to_string();
+        if sprint.state == "closed" || filled.contains(&id) {
+            continue;
+        }
+        let issues = members.get(name).map_or(&[][..], Vec::as_slice);
+        fills.push(Box::pin(async move {
+            let (moved, refused) = fill(ctx, sprint.id, issues).await?;
+            state.store.set_sprint_stage(run, &id, "filled").await?;
+            Ok((moved, refused))
+        }));
+    }
+    let mut fills = futures_util::stream::iter(fills).buffer_unordered(SPRINTS_AT_ONCE);
+    while let Some(done) = fills.next().await {
+        let (moved, refused) = done?;
+        tally.moved += moved;
+        tally.refused += refused;
+    }
+    drop(fills);
+    for (name, it) in order {
         if let Some(stop) = checkpoint(state, run, shutdown).await? {
             return Ok(stop);
         }
-        let Some(sprint) = on_board.get(&name) else {
-            anyhow::bail!(
-                "sprint {name:?} is no longer on board {board}; run again to recreate it"
-            );
-        };
+        let sprint = &on_board[&name];
         let id = sprint.id.to_string();
         if sprint.state == "closed" {
             if !filled.contains(&id) {
                 tally.closed_before.push(sprint.id);
             }
             continue;
-        }
-        if !filled.contains(&id) {
-            let issues = members.get(&name).map_or(&[][..], Vec::as_slice);
-            fill(ctx, sprint.id, issues, &mut tally).await?;
-            state.store.set_sprint_stage(run, &id, "filled").await?;
         }
         let frame = it.as_ref().map_or(Frame::Future, |i| i.frame);
         if frame == Frame::Future {
@@ -361,36 +394,50 @@ async fn members(
     }
 }
 
-/// Moves `issues` into the sprint, 50 a call. A call Jira refuses (an issue deleted since) is
-/// retried issue by issue, so one bad issue does not keep the others out.
-async fn fill(
+/// Moves `issues` into the sprint, 50 a call, `MOVES_AT_ONCE` calls at once; the issues moved
+/// and refused. A call Jira refuses (an issue deleted since) is retried issue by issue, so one
+/// bad issue does not keep the others out.
+async fn fill(ctx: &DryContext, sprint: i64, issues: &[String]) -> anyhow::Result<(usize, usize)> {
+    let path = format!("/rest/agile/1.0/sprint/{sprint}/issue");
+    let path = path.as_str();
+    let moves: Vec<BoxFuture<'_, anyhow::Result<(usize, usize)>>> = issues
+        .chunks(MOVE)
+        .map(|chunk| -> BoxFuture<'_, _> { Box::pin(move_chunk(ctx, sprint, path, chunk)) })
+        .collect();
+    let mut moves = futures_util::stream::iter(moves).buffer_unordered(MOVES_AT_ONCE);
+    let (mut moved, mut refused_all) = (0, 0);
+    while let Some(done) = moves.next().await {
+        let (m, r) = done?;
+        moved += m;
+        refused_all += r;
+    }
+    Ok((moved, refused_all))
+}
+
+/// One move call; if Jira refuses it, its issues one by one. The issues moved and refused.
+async fn move_chunk(
     ctx: &DryContext,
     sprint: i64,
-    issues: &[String],
-    tally: &mut Tally,
-) -> anyhow::Result<()> {
-    let path = format!("/rest/agile/1.0/sprint/{sprint}/issue");
-    for chunk in issues.chunks(MOVE) {
-        match move_issues(ctx, &path, chunk).await {
-            Ok(()) => tally.moved += chunk.len(),
+    path: &str,
+    chunk: &[String],
+) -> anyhow::Result<(usize, usize)> {
+    match move_issues(ctx, path, chunk).await {
+        Ok(()) => return Ok((chunk.len(), 0)),
+        Err(e) if refused(&e) => {}
+        Err(e) => return Err(anyhow::anyhow!("moving issues into sprint {sprint}: {e}")),
+    }
+    let (mut moved, mut refused_here) = (0, 0);
+    for one in chunk {
+        match move_issues(ctx, path, std::slice::from_ref(one)).await {
+            Ok(()) => moved += 1,
             Err(e) if refused(&e) => {
-                for one in chunk {
-                    match move_issues(ctx, &path, std::slice::from_ref(one)).await {
-                        Ok(()) => tally.moved += 1,
-                        Err(e) if refused(&e) => {
-                            tracing::warn!(sprint, issue = %one, status = ?e.status(), "sprint move refused");
-                            tally.refused += 1;
-                        }
-                        Err(e) => {
-                            return Err(anyhow::anyhow!("moving issues into sprint {sprint}: {e}"));
-                        }
-                    }
-                }
+                tracing::warn!(sprint, issue = %one, status = ?e.status(), "sprint move refused");
+                refused_here += 1;
             }
             Err(e) => return Err(anyhow::anyhow!("moving issues into sprint {sprint}: {e}")),
         }
     }
-    Ok(())
+    Ok((moved, refused_here))
 }
 
 async fn move_issues(ctx: &DryContext, path: &str, issues: &[String]) -> Result<(), JiraCallError> {
