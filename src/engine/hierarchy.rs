@@ -77,7 +77,12 @@ impl Ends {
 pub(crate) enum ParentAction {
     /// The parent was set in the create call: nothing to do.
     AtCreation,
-    /// The parent is in Jira, but the issue may lack it: read the issue, set it if missing.
+    /// This run created the issue, but maybe without its parent (the parent was created in
+    /// the same wave, or by an earlier run): set it without reading first. Setting the parent
+    /// an issue already has changes nothing, and a read would cost more than the write.
+    Set,
+    /// The parent is in Jira, but the issue (found there, not created by this run) may lack
+    /// it: read the issue, set it if missing.
     Check,
     /// The parent is not in Jira (failed, skipped, or not migrated by any run).
     Missing,
@@ -86,7 +91,8 @@ pub(crate) enum ParentAction {
 /// Decides phase 3 for an item. The create call carried `parent` exactly when this run created
 /// the item (it sent it at least once) and the parent was already in this run's id map, which
 /// the waves guarantee when the parent's wave is earlier: a wave starts only once every earlier
-/// one is created or failed, and a created item never goes back. Anything else is checked.
+/// one is created or failed, and a created item never goes back. Another item this run created
+/// gets its parent set; one it found in Jira is checked first.
 pub(crate) fn decide(me: Option<&MigratedItem>, parent: Option<&MigratedItem>) -> ParentAction {
     let Some(parent) = parent else {
         return ParentAction::Missing;
@@ -100,6 +106,7 @@ pub(crate) fn decide(me: Option<&MigratedItem>, parent: Option<&MigratedItem>) -
         {
             ParentAction::AtCreation
         }
+        Some(me) if me.this_run == 1 && me.attempts > 0 => ParentAction::Set,
         _ => ParentAction::Check,
     }
 }
@@ -113,7 +120,8 @@ pub(crate) async fn parent(job: &Job<'_>, ends: &Ends) -> anyhow::Result<()> {
         return Ok(());
     }
     let parent = ends.others.get(&pid);
-    let parent = match decide(ends.me.as_ref(), parent) {
+    let action = decide(ends.me.as_ref(), parent);
+    let parent = match action {
         ParentAction::AtCreation => return Ok(()),
         // A parent outside the migration that no run migrated: nothing to set, and nothing
         // failed (the report lists the item under `parent_outside`).
@@ -121,22 +129,24 @@ pub(crate) async fn parent(job: &Job<'_>, ends: &Ends) -> anyhow::Result<()> {
         ParentAction::Missing => {
             return job.failed(StepKind::Parent, 0, "parent_not_migrated").await;
         }
-        ParentAction::Check => parent.context("a checked parent is migrated")?,
+        ParentAction::Set | ParentAction::Check => parent.context("a parent to set is migrated")?,
     };
     let client = &job.ctx.jira.client;
-    let issue: Value = client
-        .get_json(&format!("/rest/api/3/issue/{}?fields=parent", job.jira_id))
-        .await
-        .map_err(|e| anyhow::anyhow!("reading the parent of {}: {e}", job.jira_key))?;
-    let has = &issue["fields"]["parent"];
-    let same = |field: &str, want: &Option<String>| {
-        want.as_deref()
-            .is_some_and(|w| has[field].as_str() == Some(w))
-    };
-    if same("id", &parent.jira_id) || same("key", &parent.jira_key) {
-        return job
-            .done(StepKind::Parent, 0, parent.jira_key.as_deref())
-            .await;
+    if action == ParentAction::Check {
+        let issue: Value = client
+            .get_json(&format!("/rest/api/3/issue/{}?fields=parent", job.jira_id))
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the parent of {}: {e}", job.jira_key))?;
+        let has = &issue["fields"]["parent"];
+        let same = |field: &str, want: &Option<String>| {
+            want.as_deref()
+                .is_some_and(|w| has[field].as_str() == Some(w))
+        };
+        if same("id", &parent.jira_id) || same("key", &parent.jira_key) {
+            return job
+                .done(StepKind::Parent, 0, parent.jira_key.as_deref())
+                .await;
+        }
     }
     let body = json!({ "fields": { "parent": Ends::issue_ref(parent) } });
     match client
@@ -184,13 +194,18 @@ mod tests {
         );
         assert_eq!(
             decide(Some(&item(1, 2, 1)), Some(&item(0, 1, 0))),
-            ParentAction::Check,
+            ParentAction::Set,
             "the parent came from an earlier run: it was not in this run's id map at creation"
         );
         assert_eq!(
             decide(Some(&item(1, 1, 1)), Some(&item(1, 1, 1))),
-            ParentAction::Check,
+            ParentAction::Set,
             "same wave: the parent may have been created after the child"
+        );
+        assert_eq!(
+            decide(Some(&item(0, 0, 1)), Some(&parent_earlier)),
+            ParentAction::Check,
+            "an earlier run created the child: it may have its parent already"
         );
         assert_eq!(decide(Some(&item(1, 1, 1)), None), ParentAction::Missing);
         assert_eq!(decide(None, Some(&parent_earlier)), ParentAction::Check);

@@ -199,7 +199,7 @@ pub(crate) async fn links(job: &Job<'_>, ends: &Ends) -> anyhow::Result<()> {
     let store = &job.state.store;
     let waiting = store.ledger_waiting(ck, conn, project, me).await?;
     // Issues this run found already in Jira may have their links from an earlier run.
-    let found = ends.me.as_ref().is_none_or(|m| m.attempts == 0);
+    let found = job.found;
     let mut present: Option<Present> = None;
     for link in planned(job) {
         let ord = link.ord(me);
