@@ -19,7 +19,11 @@ use super::{
     outbound::TenantCredentials,
     qsh,
 };
-use crate::{app::AppState, error::AppError, store::Tenant};
+use crate::{
+    app::AppState,
+    error::AppError,
+    store::{StoreError, Tenant},
+};
 
 /// A verified Jira-issued (or Ferry session) token and its tenant.
 #[derive(Debug, Clone)]
@@ -219,16 +223,24 @@ impl FromRequestParts<AppState> for ApiAuth {
             .ok_or(AppError::Unauthorized("missing Authorization"))?;
         if let Some(token) = header.strip_prefix("Bearer ") {
             let hash = hash_api_token(token);
+            // Only a token the store does not have is the caller's fault (401); a store that
+            // cannot answer is ours (500), or a client would drop a good token.
             let row = state
                 .store
                 .use_api_token(&hash)
                 .await
-                .map_err(|_| AppError::Unauthorized("unknown API token"))?;
+                .map_err(|e| match e {
+                    StoreError::NotFound => AppError::Unauthorized("unknown API token"),
+                    other => other.into(),
+                })?;
             let tenant = state
                 .store
                 .tenant(&row.client_key)
                 .await
-                .map_err(|_| UNAUTHORIZED)?;
+                .map_err(|e| match e {
+                    StoreError::NotFound => UNAUTHORIZED,
+                    other => other.into(),
+                })?;
             require_enabled(&tenant)?;
             return Ok(Self {
                 tenant,

@@ -12,7 +12,7 @@ mod progress;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use base64::Engine as _;
 use rand::RngCore as _;
 use reqwest::Method;
@@ -115,6 +115,9 @@ async fn drive(args: &Args) -> anyhow::Result<Exit> {
     outcome
 }
 
+/// The longest pause between tries of a progress read (0.25 s doubling: ~30 s in all).
+const GET_PATIENCE: Duration = Duration::from_secs(16);
+
 /// Ferry's API on the loopback port, as the headless tenant.
 struct Api {
     http: reqwest::Client,
@@ -184,6 +187,16 @@ impl Api {
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        self.attempt(method, path, body).await.map_err(|(e, _)| e)
+    }
+
+    /// One call; on failure, also whether trying again may help (no answer, or a 5xx).
+    async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (anyhow::Error, bool)> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -191,7 +204,11 @@ impl Api {
         if let Some(b) = body {
             request = request.json(&b);
         }
-        let response = request.send().await.context("calling Ferry")?;
+        let response = request
+            .send()
+            .await
+            .context("calling Ferry")
+            .map_err(|e| (e, true))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -200,13 +217,27 @@ impl Api {
                 .as_str()
                 .or(value["message"].as_str())
                 .unwrap_or(&text);
-            bail!("{path}: {status}: {why}");
+            return Err((anyhow!("{path}: {status}: {why}"), status.is_server_error()));
         }
         Ok(value)
     }
 
+    /// A read, tried again on a 5xx or no answer for up to ~30 s: the app shares this process
+    /// and its SQLite file with the run, and a progress poll that meets a busy database must
+    /// not end a migration that is going well.
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.call(Method::GET, path, None).await
+        let mut pause = Duration::from_millis(250);
+        loop {
+            match self.attempt(Method::GET, path, None).await {
+                Ok(v) => return Ok(v),
+                Err((e, true)) if pause <= GET_PATIENCE => {
+                    tracing::warn!(error = %e, "reading progress failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
     }
 
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {

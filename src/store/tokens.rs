@@ -2,6 +2,9 @@
 
 use super::{ApiToken, Store, StoreError, StoreResult, dispatch, not_found, now_ms};
 
+/// How often, at most, a token's last use is written.
+const LAST_USED_EVERY_MS: i64 = 60_000;
+
 impl Store {
     /// Stores a new token's hash and audits its creation.
     pub async fn create_api_token(
@@ -46,8 +49,20 @@ impl Store {
         let token = dispatch!(self, p => sqlx::query_as::<_, ApiToken>(
             "select id, client_key, name, created_by, created_at, last_used_at, revoked_at from api_tokens where token_hash = $1 and revoked_at is null")
             .bind(token_hash).fetch_one(p).await).map_err(not_found)?;
-        dispatch!(self, p => sqlx::query("update api_tokens set last_used_at = $2 where id = $1")
-            .bind(&token.id).bind(now_ms()).execute(p).await.map(|r| r.rows_affected()))?;
+        // When it was last used is for the admin's token list, to the minute: written at most
+        // once a minute, and a write that fails (SQLite busy under a run's writes) is logged,
+        // never the caller's failure.
+        let now = now_ms();
+        if token
+            .last_used_at
+            .is_none_or(|t| now - t >= LAST_USED_EVERY_MS)
+        {
+            let noted = dispatch!(self, p => sqlx::query("update api_tokens set last_used_at = $2 where id = $1")
+                .bind(&token.id).bind(now).execute(p).await.map(|r| r.rows_affected()));
+            if let Err(e) = noted {
+                tracing::warn!(error = %e, token = %token.id, "recording an API token's last use failed");
+            }
+        }
         Ok(token)
     }
 

@@ -428,6 +428,42 @@ async fn api_tokens_are_shown_once_work_as_bearer_and_die_when_revoked() {
 }
 
 #[tokio::test]
+async fn a_store_that_cannot_look_up_an_api_token_answers_500_not_401() {
+    // A 401 tells a client its token is bad (`ferry migrate` stops on it); a busy or broken
+    // database is ours to answer for.
+    let (app, site) = installed_app().await;
+    let (_, token) = app.create_api_token(&site, "admin-1").await;
+    let bearer = format!("Bearer {token}");
+    let db = sqlx::SqlitePool::connect(&app.env["FERRY_DATABASE_URL"])
+        .await
+        .expect("db");
+    sqlx::query("alter table api_tokens rename to api_tokens_away")
+        .execute(&db)
+        .await
+        .expect("rename");
+    let r = app.api(Method::GET, "/api/me", &bearer, None).await;
+    assert_eq!(r.status(), 500);
+    let body = r.text().await.expect("body");
+    assert!(!body.contains("token"), "no token talk in {body}");
+    sqlx::query("alter table api_tokens_away rename to api_tokens")
+        .execute(&db)
+        .await
+        .expect("rename back");
+    assert_eq!(
+        app.api(Method::GET, "/api/me", &bearer, None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/me", "Bearer not-a-token", None)
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
 async fn bad_token_names_are_clear_400s() {
     let (app, site) = installed_app().await;
     let admin = format!("JWT {}", app.context_token(&site, "admin-1"));
