@@ -89,8 +89,35 @@ fn burst_rps(p: &JiraProfile, method: &str, template: &str) -> Option<f64> {
     })
 }
 
+/// The most comments (not deleted) one work item of the generated dataset `text` holds.
+fn heaviest(text: &str) -> usize {
+    let v: Value = serde_json::from_str(text).expect("json");
+    v["projects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["comments"].as_object())
+        .flat_map(|by_item| by_item.values())
+        .map(|list| {
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["isDeleted"] != true)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// The report: the lower bound's terms, points per item, 429s by reason. Returns the bound.
-fn report(mode: &str, p: &JiraProfile, log: &[LogEntry], n: usize, wall: f64) -> f64 {
+/// `heaviest` is the most comments one item has: one write each to one issue.
+fn report(
+    mode: &str,
+    p: &JiraProfile,
+    log: &[LogEntry],
+    (n, heaviest): (usize, usize),
+    wall: f64,
+) -> f64 {
     let mut classes: BTreeMap<(String, String), (u64, f64)> = BTreeMap::new();
     let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
     let (mut points, mut service_ms) = (0u64, 0.0);
@@ -131,15 +158,24 @@ fn report(mode: &str, p: &JiraProfile, log: &[LogEntry], n: usize, wall: f64) ->
         // The first window's points are free; every further full window is waited out.
         (points as f64 / q.points_per_hour as f64).floor() * q.hour_secs
     });
-    // Per-issue windows: the log has templates, not issue ids; a run writes each issue a
-    // handful of times (create, parent, links, comments, files, transitions), far below
-    // 20 per 2 s, so the term is ~0 unless 429s of that reason show up below.
+    // Per-issue windows (at most `max` writes to one issue in any `secs`): the item with the
+    // most comments needs one write per comment, so its first and last comment are at least
+    // floor((c − 1) ÷ max) windows apart, whatever else runs beside it.
+    let per_issue_bound = p
+        .per_issue
+        .iter()
+        .map(|w| ((heaviest.max(1) - 1) / w.max as usize) as f64 * w.secs)
+        .fold(0.0, f64::max);
     let in_flight = p.max_in_flight.unwrap_or(u32::MAX) as f64;
     let latency_bound = service_ms / 1000.0 / in_flight;
-    let bound = burst_bound.max(quota_bound).max(latency_bound);
+    let bound = burst_bound
+        .max(quota_bound)
+        .max(latency_bound)
+        .max(per_issue_bound);
     println!(
         "  bound terms: bursts max {burst_bound:.1} s; quota {points} points / {} per {} s = {quota_bound:.1} s; \
-         latency {:.1} s service ÷ {in_flight} in flight = {latency_bound:.1} s; per-issue windows ≈ 0",
+         latency {:.1} s service ÷ {in_flight} in flight = {latency_bound:.1} s; \
+         per-issue windows {per_issue_bound:.1} s ({heaviest} comments on one item)",
         p.quota.as_ref().map_or(0, |q| q.points_per_hour),
         p.quota.as_ref().map_or(0.0, |q| q.hour_secs),
         service_ms / 1000.0
@@ -248,7 +284,7 @@ async fn bench_run_connect_mode() {
         "Connect mode, jira-cloud-2026",
         &profile,
         &log.entries(),
-        n,
+        (n, heaviest(&text)),
         wall,
     );
     println!(
@@ -387,7 +423,7 @@ async fn bench_run_api_token_mode() {
         "API-token mode, jira-api-token",
         &profile,
         &log.entries(),
-        n,
+        (n, heaviest(&text)),
         wall,
     );
     let cpu = times[1] + times[2];
