@@ -14,6 +14,9 @@ use super::{
 };
 use crate::{source::ado::models::WorkItem, target::jira::meta::IssueTypeMeta};
 
+/// The value of a field the item does not fill.
+static NULL: Value = Value::Null;
+
 /// Jira's summary limit.
 const SUMMARY_MAX: usize = 255;
 
@@ -92,13 +95,18 @@ impl<'a> Fields<'a> {
             self.docs
                 .push(("description".into(), "From Azure DevOps".into(), table));
         }
-        let mut targets: Vec<String> = self.docs.iter().map(|(f, _, _)| f.clone()).collect();
-        targets.dedup();
-        for field in targets {
-            let parts: Vec<&(String, String, Value)> =
-                self.docs.iter().filter(|(f, _, _)| *f == field).collect();
-            let doc = join_docs(&parts);
-            let mut pieces = adf::split_doc(&doc, JIRA_TEXT_LIMIT).into_iter();
+        // Grouped by field in order of first appearance (two fields may feed one with another
+        // between them in name order: each field is still split, and its overflow kept, once).
+        let mut groups: Vec<(String, Vec<(String, Value)>)> = Vec::new();
+        for (field, source, doc) in std::mem::take(&mut self.docs) {
+            match groups.iter_mut().find(|(f, _)| *f == field) {
+                Some((_, parts)) => parts.push((source, doc)),
+                None => groups.push((field, vec![(source, doc)])),
+            }
+        }
+        for (field, parts) in groups {
+            let doc = join_docs(parts);
+            let mut pieces = adf::split_doc_owned(doc, JIRA_TEXT_LIMIT).into_iter();
             if let Some(first) = pieces.next() {
                 self.out.insert(field.clone(), first);
             }
@@ -137,15 +145,11 @@ impl<'a> Fields<'a> {
             return;
         };
         let is_adf = is_adf_field(screen_id, screen.schema.custom.as_deref());
-        let value = self
-            .item
-            .fields
-            .get(&rule.ado_field)
-            .cloned()
-            .unwrap_or(Value::Null);
+        let item = self.item;
+        let value = item.fields.get(&rule.ado_field).unwrap_or(&NULL);
         match rule.converter {
             Converter::Text => {
-                let mut text = as_text(&value);
+                let mut text = as_text(value);
                 if screen_id == "summary" && text.chars().count() > SUMMARY_MAX {
                     plan.problems.push(
                         Problem::new(Code::SummaryShortened, Severity::Warning).field("summary"),
@@ -173,20 +177,20 @@ impl<'a> Fields<'a> {
                 }
             }
             Converter::Identity => {
-                if let Some(account) = self.account(&value, &rule.ado_field, plan) {
+                if let Some(account) = self.account(value, &rule.ado_field, plan) {
                     self.out
                         .insert(screen_id.into(), json!({ "accountId": account }));
                 }
             }
             Converter::Date | Converter::DateTime => {
-                match date(&value, rule.converter == Converter::Date) {
+                match date(value, rule.converter == Converter::Date) {
                     Some(d) => {
                         self.out.insert(screen_id.into(), json!(d));
                     }
                     None => self.bad(rule, plan),
                 }
             }
-            Converter::Number => match value.as_f64().or_else(|| as_text(&value).parse().ok()) {
+            Converter::Number => match value.as_f64().or_else(|| as_text(value).parse().ok()) {
                 Some(n) => {
                     self.out.insert(screen_id.into(), json!(n));
                 }
@@ -201,10 +205,10 @@ impl<'a> Fields<'a> {
                 None => self.bad(rule, plan),
             },
             Converter::Picklist | Converter::MultiPicklist => {
-                self.picklist(rule, screen_id, &value, plan)
+                self.picklist(rule, screen_id, value, plan)
             }
             Converter::Tags => {
-                for tag in as_text(&value)
+                for tag in as_text(value)
                     .split(';')
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
@@ -214,7 +218,7 @@ impl<'a> Fields<'a> {
                 }
             }
             Converter::Area => {
-                let path = as_text(&value);
+                let path = as_text(value);
                 if let Some(name) = self
                     .ctx
                     .mapping
@@ -226,7 +230,7 @@ impl<'a> Fields<'a> {
                     self.out.insert(screen_id.into(), json!([{ "name": name }]));
                 }
             }
-            Converter::Iteration => self.iteration(&as_text(&value), plan),
+            Converter::Iteration => self.iteration(&as_text(value), plan),
             Converter::AdoUrl => {
                 let url = format!("{}/_workitems/edit/{}", self.ctx.project_url, self.item.id);
                 self.out.insert(screen_id.into(), json!(url));
@@ -424,15 +428,18 @@ fn table_doc(rows: &[(String, String)]) -> Value {
     json!({ "type": "doc", "version": 1, "content": [{ "type": "table", "content": trs }] })
 }
 
-/// Several documents into one; each after the first under a heading naming its source.
-fn join_docs(parts: &[&(String, String, Value)]) -> Value {
+/// Several documents into one; each after the first under a heading naming its source. The
+/// blocks move: a document's nodes are never copied on the way to Jira.
+fn join_docs(parts: Vec<(String, Value)>) -> Value {
     let mut content = Vec::new();
-    for (i, (_, source, doc)) in parts.iter().enumerate() {
-        let blocks = doc
-            .get("content")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+    for (i, (source, doc)) in parts.into_iter().enumerate() {
+        let blocks = match doc {
+            Value::Object(mut m) => match m.remove("content") {
+                Some(Value::Array(blocks)) => blocks,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
         if i > 0 && !blocks.is_empty() {
             content.push(json!({ "type": "heading", "attrs": { "level": 3 }, "content": [{ "type": "text", "text": source }] }));
         }

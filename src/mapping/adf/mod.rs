@@ -80,7 +80,7 @@ mod tests;
 
 use serde_json::Value;
 
-pub use split::split_doc;
+pub use split::{split_doc, split_doc_owned};
 pub use text::html_text;
 
 /// The most characters Jira Cloud accepts in a description or comment body.

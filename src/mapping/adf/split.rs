@@ -23,15 +23,30 @@ type Piece = (Value, usize);
 /// need first). For documents from [`super::html_to_adf`] any `max_chars` of at least 8 holds.
 /// A document with no content gives one empty document.
 pub fn split_doc(doc: &Value, max_chars: usize) -> Vec<Value> {
+    split_doc_owned(doc.clone(), max_chars)
+}
+
+/// [`split_doc`] of a document the caller no longer needs: its nodes move into the parts, so
+/// a document within the limit (the usual case) comes back without a copy of any node.
+pub fn split_doc_owned(doc: Value, max_chars: usize) -> Vec<Value> {
     let max = max_chars.max(2);
-    let blocks = match doc.get("content") {
-        Some(Value::Array(blocks)) => blocks.as_slice(),
-        _ => &[],
+    let blocks = match doc {
+        Value::Object(mut m) => match m.remove("content") {
+            Some(Value::Array(blocks)) => blocks,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     };
-    let pieces = blocks.iter().flat_map(|b| split_node(b, max)).collect();
+    let pieces = blocks
+        .into_iter()
+        .flat_map(|b| {
+            let len = text_len(&b);
+            split_node(b, len, max)
+        })
+        .collect();
     let mut docs: Vec<Value> = group(pieces, max)
         .into_iter()
-        .map(|content| {
+        .map(|(content, _)| {
             let mut doc = node("doc", content);
             doc["version"] = json!(1);
             doc
@@ -43,38 +58,50 @@ pub fn split_doc(doc: &Value, max_chars: usize) -> Vec<Value> {
     docs
 }
 
-/// Packs pieces greedily, in order, into groups whose lengths add up to at most `max`.
-fn group(pieces: Vec<Piece>, max: usize) -> Vec<Vec<Value>> {
+/// Packs pieces greedily, in order, into groups whose lengths add up to at most `max`; each
+/// group with the sum of its lengths.
+fn group(pieces: Vec<Piece>, max: usize) -> Vec<(Vec<Value>, usize)> {
     let mut groups = Vec::new();
     let (mut current, mut len) = (Vec::new(), 0);
     for (v, n) in pieces {
         if !current.is_empty() && len + n > max {
-            groups.push(std::mem::take(&mut current));
+            groups.push((std::mem::take(&mut current), len));
             len = 0;
         }
         current.push(v);
         len += n;
     }
     if !current.is_empty() {
-        groups.push(current);
+        groups.push((current, len));
     }
     groups
 }
 
-/// `node` as one or more copies, each with at most `max` characters of text.
-fn split_node(node: &Value, max: usize) -> Vec<Piece> {
+/// `node` (whose text is `len` characters long) as one or more copies, each with at most
+/// `max` characters of text. The node moves into the result when it fits; a copy's length is
+/// the sum of its pieces' (plus its own line breaks), so no copy is walked again to measure it.
+fn split_node(node: Value, len: usize, max: usize) -> Vec<Piece> {
     let max = max.max(2);
-    let len = text_len(node);
-    let (Some(Value::Array(children)), Some(kind)) = (
-        node.get("content"),
-        node.get("type").and_then(Value::as_str),
-    ) else {
-        return vec![(node.clone(), len)];
-    };
     if len <= max {
-        return vec![(node.clone(), len)];
+        return vec![(node, len)];
     }
-    let textblock = matches!(kind, "paragraph" | "heading" | "codeBlock");
+    let Value::Object(mut shell) = node else {
+        return vec![(node, len)];
+    };
+    let kind = match shell.get("type") {
+        Some(Value::String(k)) => k.clone(),
+        _ => return vec![(Value::Object(shell), len)],
+    };
+    let children = match shell.remove("content") {
+        Some(Value::Array(children)) => children,
+        other => {
+            if let Some(v) = other {
+                shell.insert("content".into(), v);
+            }
+            return vec![(Value::Object(shell), len)];
+        }
+    };
+    let textblock = matches!(kind.as_str(), "paragraph" | "heading" | "codeBlock");
     // A paragraph, heading or code block ends with a line break; a list item may need an
     // empty paragraph put first, which is one line break too.
     let budget = if textblock || kind == "listItem" {
@@ -86,20 +113,32 @@ fn split_node(node: &Value, max: usize) -> Vec<Piece> {
         split_inline(children, budget)
     } else {
         children
-            .iter()
-            .flat_map(|c| split_node(c, budget))
+            .into_iter()
+            .flat_map(|c| {
+                let n = text_len(&c);
+                split_node(c, n, budget)
+            })
             .collect()
     };
-    let mut order = node
+    // Inline kinds' text is not their content's (see `walk_text`): measured, not summed.
+    let atom = matches!(
+        kind.as_str(),
+        "text" | "mention" | "emoji" | "status" | "inlineCard" | "hardBreak"
+    );
+    let mut order = shell
         .get("attrs")
         .and_then(|a| a.get("order"))
         .and_then(Value::as_u64);
     group(pieces, budget)
         .into_iter()
-        .map(|mut content| {
-            let mut copy = without(node, "content");
+        .map(|(mut content, mut n)| {
+            let mut copy = shell.clone();
             if kind == "listItem" && content.first().is_none_or(|b| b["type"] != "paragraph") {
                 content.insert(0, empty_paragraph());
+                n += 1;
+            }
+            if textblock {
+                n += 1;
             }
             if let (Some(o), Some(Value::Object(attrs))) = (&mut order, copy.get_mut("attrs")) {
                 attrs.insert("order".into(), json!(*o));
@@ -107,21 +146,30 @@ fn split_node(node: &Value, max: usize) -> Vec<Piece> {
             }
             copy.insert("content".into(), Value::Array(content));
             let copy = Value::Object(copy);
-            let n = text_len(&copy);
+            let n = if atom { text_len(&copy) } else { n };
             (copy, n)
         })
         .collect()
 }
 
 /// Inline nodes as pieces of at most `budget` characters: text nodes are cut (preferably after
-/// a space, keeping their marks); other inline nodes are atoms.
-fn split_inline(children: &[Value], budget: usize) -> Vec<Piece> {
+/// a space, keeping their marks); other inline nodes are atoms. A node that fits moves.
+fn split_inline(children: Vec<Value>, budget: usize) -> Vec<Piece> {
     let mut out = Vec::new();
     for child in children {
         let Some(text) = child.get("text").and_then(Value::as_str) else {
-            out.push((child.clone(), text_len(child)));
+            let n = text_len(&child);
+            out.push((child, n));
             continue;
         };
+        let chars = text.chars().count();
+        if chars == 0 {
+            continue; // as before: an empty text node gives no piece
+        }
+        if chars <= budget {
+            out.push((child, chars));
+            continue;
+        }
         let mut rest = text;
         while !rest.is_empty() {
             let mut cut = rest
@@ -134,7 +182,7 @@ fn split_inline(children: &[Value], budget: usize) -> Vec<Piece> {
             {
                 cut = space + 1;
             }
-            let mut piece = without(child, "text");
+            let mut piece = without(&child, "text");
             piece.insert("text".into(), Value::String(rest[..cut].to_owned()));
             out.push((Value::Object(piece), rest[..cut].chars().count()));
             rest = &rest[cut..];

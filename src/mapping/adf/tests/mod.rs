@@ -9,6 +9,7 @@ mod blocks;
 mod inline;
 mod props;
 mod split;
+mod split_reference;
 mod workload;
 
 use std::sync::OnceLock;

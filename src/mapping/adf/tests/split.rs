@@ -5,7 +5,7 @@ use std::fmt::Write;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::{All, assert_valid, check};
+use super::{All, assert_valid, check, split_reference};
 use crate::mapping::adf::text::text_len;
 use crate::mapping::adf::{JIRA_TEXT_LIMIT, NoLinks, html_to_adf, split_doc};
 
@@ -105,6 +105,49 @@ fn a_document_within_the_limit_is_one_part_and_an_empty_one_stays_empty() {
     assert_eq!(split_doc(&empty, 10), vec![empty]);
 }
 
+/// Nested lists, quotes and tables whose lengths sit right at small limits: a list item that
+/// fits exactly, one character over (the empty paragraph it may need first), an ordered list
+/// that continues its numbering across parts.
+fn nested_html() -> String {
+    let mut h = String::from("<ol start=\"7\">");
+    for i in 0..6 {
+        let _ = write!(
+            h,
+            "<li>{}<ul><li>{}</li><li><ol><li>deep {i}</li></ol></li></ul></li>",
+            "x".repeat(i),
+            "y".repeat(6 - i)
+        );
+    }
+    h.push_str("</ol><blockquote><ul><li>q</li><li>qq</li></ul><p>abcdefg</p></blockquote>");
+    h.push_str("<table><tr><td><ul><li>cell list</li></ul></td><td>abcdefghij</td></tr></table>");
+    h
+}
+
+#[test]
+fn parts_are_those_of_the_copying_splitter_at_and_around_every_limit() {
+    for html in [nested_html(), big_html(2)] {
+        let doc = check(&html, &NoLinks).doc;
+        let total = text_len(&doc);
+        for max in (1..=total + 2).filter(|m| *m < 40 || m % 7 == 0 || *m + 2 >= total) {
+            let parts = split_doc(&doc, max);
+            assert_eq!(parts, split_reference::split_doc(&doc, max), "max {max}");
+            if max >= 8 {
+                assert_split_ok(&doc, max);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_document_exactly_at_the_limit_is_one_part_and_one_over_is_two() {
+    let doc = html_to_adf("<p>abcd</p><p>efg</p>", &NoLinks).doc;
+    assert_eq!(text_len(&doc), 9);
+    assert_eq!(split_doc(&doc, 9), vec![doc.clone()]);
+    let parts = assert_split_ok(&doc, 8);
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts.iter().map(text_len).collect::<Vec<_>>(), vec![5, 4]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -112,5 +155,11 @@ proptest! {
     fn any_converted_document_splits_correctly(html in super::props::soup(), max in 8usize..200) {
         let doc = html_to_adf(&html, &NoLinks).doc;
         assert_split_ok(&doc, max);
+    }
+
+    #[test]
+    fn any_converted_document_splits_as_the_copying_splitter_did(html in super::props::soup(), max in 1usize..120) {
+        let doc = html_to_adf(&html, &NoLinks).doc;
+        prop_assert_eq!(split_doc(&doc, max), split_reference::split_doc(&doc, max));
     }
 }
