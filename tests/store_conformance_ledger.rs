@@ -29,6 +29,28 @@ async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
     stores
 }
 
+/// A fresh installed tenant (client key `{prefix}-…`) with one ADO connection; (ck, conn).
+async fn tenant_with_connection(store: &Store, prefix: &str) -> (String, String) {
+    let ck = format!("{prefix}-{}", uuid::Uuid::new_v4());
+    store
+        .install_tenant(&InstallRecord {
+            client_key: ck.clone(),
+            base_url: "https://acme.atlassian.net".into(),
+            display_url: None,
+            oauth_client_id: None,
+            sealed_secret: b"s".to_vec(),
+            token_iat: 1,
+        })
+        .await
+        .expect("install");
+    let conn = format!("conn-{}", uuid::Uuid::new_v4());
+    store
+        .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
+        .await
+        .expect("connection");
+    (ck, conn)
+}
+
 /// A claimed run of a fresh approved mapping of `catalog` into project `FAB`, with `created`
 /// items (ADO id → Jira id `J{id}`) and `failed` ones.
 async fn run_with(store: &Store, ck: &str, catalog: &str, created: &[i64], failed: &[i64]) -> Run {
@@ -78,23 +100,7 @@ async fn run_with(store: &Store, ck: &str, catalog: &str, created: &[i64], faile
 async fn links_wait_for_a_missing_end_and_heal_in_a_later_run_that_finds_the_first_end() {
     for (store, _dir) in backends().await {
         let b = store.backend();
-        let ck = format!("ledger-{}", uuid::Uuid::new_v4());
-        store
-            .install_tenant(&InstallRecord {
-                client_key: ck.clone(),
-                base_url: "https://acme.atlassian.net".into(),
-                display_url: None,
-                oauth_client_id: None,
-                sealed_secret: b"s".to_vec(),
-                token_iat: 1,
-            })
-            .await
-            .expect("install");
-        let conn = format!("conn-{}", uuid::Uuid::new_v4());
-        store
-            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
-            .await
-            .expect("connection");
+        let (ck, conn) = tenant_with_connection(&store, "ledger").await;
         let narrow = store
             .catalog_for(&ck, &conn, "Fab", "{\"types\":[\"Bug\"]}")
             .await
@@ -232,23 +238,7 @@ fn scanned(ado_id: i64, comments: i64) -> CatalogItem {
 async fn heavy_items_are_listed_most_comments_first_and_only_while_unfollowed() {
     for (store, _dir) in backends().await {
         let b = store.backend();
-        let ck = format!("heavy-{}", uuid::Uuid::new_v4());
-        store
-            .install_tenant(&InstallRecord {
-                client_key: ck.clone(),
-                base_url: "https://acme.atlassian.net".into(),
-                display_url: None,
-                oauth_client_id: None,
-                sealed_secret: b"s".to_vec(),
-                token_iat: 1,
-            })
-            .await
-            .expect("install");
-        let conn = format!("conn-{}", uuid::Uuid::new_v4());
-        store
-            .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")
-            .await
-            .expect("connection");
+        let (ck, conn) = tenant_with_connection(&store, "heavy").await;
         let catalog = store
             .catalog_for(&ck, &conn, "Fab", "{}")
             .await

@@ -140,10 +140,11 @@ pub async fn verify_tenant_token(
         }
         _ => peeked.claims.iss.clone(),
     };
-    let tenant = state.store.tenant(&client_key).await.map_err(|e| match e {
-        crate::store::StoreError::NotFound => AppError::Unauthorized("unknown issuer"),
-        other => AppError::from(other),
-    })?;
+    let tenant = state
+        .store
+        .tenant(&client_key)
+        .await
+        .map_err(unauthorized_if_missing("unknown issuer"))?;
     // A headless tenant's sealed secret is a user's API token, not a key Jira signs with.
     if tenant.auth != "connect" {
         return Err(AppError::Unauthorized("unknown issuer"));
@@ -209,6 +210,16 @@ impl FromRequestParts<AppState> for HostCallAuth {
     }
 }
 
+/// A credential naming a row the store does not have is the caller's fault (401, with `why`
+/// for the log); a store that cannot answer is ours (500), or a client would drop a good
+/// credential (`ferry migrate` stops on a 401).
+fn unauthorized_if_missing(why: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::NotFound => AppError::Unauthorized(why),
+        other => other.into(),
+    }
+}
+
 impl FromRequestParts<AppState> for ApiAuth {
     type Rejection = AppError;
 
@@ -223,24 +234,16 @@ impl FromRequestParts<AppState> for ApiAuth {
             .ok_or(AppError::Unauthorized("missing Authorization"))?;
         if let Some(token) = header.strip_prefix("Bearer ") {
             let hash = hash_api_token(token);
-            // Only a token the store does not have is the caller's fault (401); a store that
-            // cannot answer is ours (500), or a client would drop a good token.
             let row = state
                 .store
                 .use_api_token(&hash)
                 .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => AppError::Unauthorized("unknown API token"),
-                    other => other.into(),
-                })?;
+                .map_err(unauthorized_if_missing("unknown API token"))?;
             let tenant = state
                 .store
                 .tenant(&row.client_key)
                 .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => UNAUTHORIZED,
-                    other => other.into(),
-                })?;
+                .map_err(unauthorized_if_missing("invalid or missing credentials"))?;
             require_enabled(&tenant)?;
             return Ok(Self {
                 tenant,

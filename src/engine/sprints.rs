@@ -271,7 +271,6 @@ pub async fn phase(
         tally.moved += moved;
         tally.refused += refused;
     }
-    drop(fills);
     for (name, it) in order {
         if let Some(stop) = checkpoint(state, run, shutdown).await? {
             return Ok(stop);

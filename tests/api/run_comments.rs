@@ -14,8 +14,8 @@ use ferry::sim::{
 use std::collections::HashMap;
 
 use crate::{
-    mapping::{Trouble, World, items, wait_for, world_env, world_troubled},
-    runs::{approved, start, verify_world},
+    mapping::{Trouble, World, items, world_env, world_troubled},
+    runs::{approved, run_until_done, verify_world},
     verify::{
         Counts,
         read::{Jira, origin},
@@ -65,14 +65,7 @@ async fn every_issue_gets_its_comments_once_in_order_and_reaches_its_status() {
     let w = world_troubled(300, Some(trouble), &[]).await;
     let mapping = approved(&w).await;
     let started = std::time::Instant::now();
-    let run = start(&w, &mapping).await;
-    let done = wait_for(
-        &w.app,
-        &w.auth,
-        &format!("/api/migrations/{run}"),
-        "/run/status",
-    )
-    .await;
+    let done = run_until_done(&w, &mapping).await;
     let took = started.elapsed();
     let seen = check(&w, &mapping).await;
     let refusals = per_issue_refusals(&log);
@@ -103,14 +96,7 @@ async fn lost_answers_and_server_errors_on_comments_and_transitions_make_no_dupl
     };
     let w = world_troubled(120, Some(trouble), &[]).await;
     let mapping = approved(&w).await;
-    let run = start(&w, &mapping).await;
-    wait_for(
-        &w.app,
-        &w.auth,
-        &format!("/api/migrations/{run}"),
-        "/run/status",
-    )
-    .await;
+    run_until_done(&w, &mapping).await;
     let seen = check(&w, &mapping).await;
     eprintln!("{seen:?}");
     assert!(
@@ -125,14 +111,7 @@ async fn items_with_many_comments_are_followed_first_most_first() {
     // comments' ids.
     let w = world_env(120, None, &[("FERRY_RUN_ITEMS_IN_FLIGHT", "1")]).await;
     let mapping = approved(&w).await;
-    let run = start(&w, &mapping).await;
-    wait_for(
-        &w.app,
-        &w.auth,
-        &format!("/api/migrations/{run}"),
-        "/run/status",
-    )
-    .await;
+    run_until_done(&w, &mapping).await;
     let counts: HashMap<i64, i64> = items(&w.dataset)
         .iter()
         .map(|i| {

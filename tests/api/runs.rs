@@ -76,20 +76,25 @@ pub(crate) async fn start(w: &World, mapping: &str) -> String {
     run["id"].as_str().expect("id").to_owned()
 }
 
+/// Starts a run of `mapping` and waits until it is over; the run's view.
+pub(crate) async fn run_until_done(w: &World, mapping: &str) -> Value {
+    let run = start(w, mapping).await;
+    wait_for(
+        &w.app,
+        &w.auth,
+        &format!("/api/migrations/{run}"),
+        "/run/status",
+    )
+    .await
+}
+
 /// The whole journey on a small workload (trouble planted): scan, draft, approve, run; then
 /// every item checked in Jira by the shared verifier, and the run's own counts agree.
 #[tokio::test]
 async fn a_run_migrates_every_item_as_ado_has_it_and_a_second_run_creates_nothing() {
     let w = world(120).await;
     let mapping = approved(&w).await;
-    let run = start(&w, &mapping).await;
-    let done = wait_for(
-        &w.app,
-        &w.auth,
-        &format!("/api/migrations/{run}"),
-        "/run/status",
-    )
-    .await;
+    let done = run_until_done(&w, &mapping).await;
     let counts: HashMap<String, i64> = done["items"]
         .as_array()
         .expect("items")
@@ -166,14 +171,7 @@ async fn a_run_migrates_every_item_as_ado_has_it_and_a_second_run_creates_nothin
 
     // A new run over the same target finds every issue and creates none.
     let before = w.jira.issue_count();
-    let again = start(&w, &mapping).await;
-    wait_for(
-        &w.app,
-        &w.auth,
-        &format!("/api/migrations/{again}"),
-        "/run/status",
-    )
-    .await;
+    run_until_done(&w, &mapping).await;
     assert_eq!(
         w.jira.issue_count(),
         before,
@@ -187,14 +185,7 @@ async fn a_second_run_over_a_migrated_target_changes_nothing() {
     let w = world(120).await;
     let mapping = approved(&w).await;
     for _ in 0..2 {
-        let run = start(&w, &mapping).await;
-        wait_for(
-            &w.app,
-            &w.auth,
-            &format!("/api/migrations/{run}"),
-            "/run/status",
-        )
-        .await;
+        run_until_done(&w, &mapping).await;
     }
     verify_world(&w, &mapping).await.assert_clean();
 }
@@ -377,14 +368,7 @@ async fn lost_answers_and_server_errors_on_create_never_make_a_duplicate() {
     // 40% of create calls are applied but their answer is lost; 20% fail with a 5xx.
     let w = world_with(200, Some("lost=0.4,error5xx=0.2,seed=5")).await;
     let mapping = approved(&w).await;
-    let run = start(&w, &mapping).await;
-    wait_for(
-        &w.app,
-        &w.auth,
-        &format!("/api/migrations/{run}"),
-        "/run/status",
-    )
-    .await;
+    run_until_done(&w, &mapping).await;
     verify_world(&w, &mapping).await.assert_clean();
     let expected = items(&w.dataset).len() - trouble(&w.dataset, "retired_severity").len();
     assert_eq!(w.jira.issue_count(), expected);
