@@ -213,7 +213,7 @@ async fn a_scan_catalogues_every_item_and_keeps_no_ticket_content() {
         }
     }
     for comments in project.comments.values().take(40) {
-        for c in comments.iter().take(2) {
+        for c in comments.iter().take(2).map(|c| ferry::sim::ado::parsed(c)) {
             if let Some(text) = c
                 .get("text")
                 .and_then(Value::as_str)

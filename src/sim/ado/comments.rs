@@ -8,6 +8,7 @@
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::dataset::parsed;
 use super::dispatch::{Ctx, json_response, parse_id};
 use super::error::AdoError;
 
@@ -52,10 +53,10 @@ pub(crate) fn list(ctx: &Ctx, api: &[String]) -> Result<Response, AdoError> {
             )));
         }
     };
-    let mut all: Vec<&Value> = ctx.sim.data.projects[p]
+    let mut all: Vec<Value> = ctx.sim.data.projects[p]
         .comments
         .get(&id.to_string())
-        .map(|c| c.iter().collect())
+        .map(|c| c.iter().map(|raw| parsed(raw)).collect())
         .unwrap_or_default();
     all.retain(|c| {
         include_deleted || !c.get("isDeleted").and_then(Value::as_bool).unwrap_or(false)
@@ -81,12 +82,7 @@ pub(crate) fn list(ctx: &Ctx, api: &[String]) -> Result<Response, AdoError> {
                 .unwrap_or(all.len())
         }
     };
-    let page: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(top)
-        .map(|c| (*c).clone())
-        .collect();
+    let page: Vec<&Value> = all.iter().skip(start).take(top).collect();
     let mut body = json!({ "totalCount": all.len(), "count": page.len(), "comments": page });
     if let Some(next) = all.get(start + top) {
         let token = comment_id(next).to_string();

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, value::RawValue};
 
 /// A whole organization (or ADO Server collection): identities, projects and attachments.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,12 +59,15 @@ pub struct ProjectData {
     /// Work items as `GET _apis/wit/workitems/{id}?$expand=all` returns them.
     #[serde(default)]
     pub work_items: Vec<WorkItem>,
-    /// Comments by work item id (a JSON object key), as in `CommentList.comments`.
+    /// Comments by work item id (a JSON object key), as in `CommentList.comments`. Each is
+    /// kept as its JSON text, parsed when served: held as [`Value`]s, comments and updates
+    /// took several times their text's size, too much for a 100,000-item organization.
     #[serde(default)]
-    pub comments: BTreeMap<String, Vec<Value>>,
-    /// Updates by work item id, as in `GET _apis/wit/workItems/{id}/updates`.
+    pub comments: BTreeMap<String, Vec<Box<RawValue>>>,
+    /// Updates by work item id, as in `GET _apis/wit/workItems/{id}/updates`; JSON text, as
+    /// comments.
     #[serde(default)]
-    pub updates: BTreeMap<String, Vec<Value>>,
+    pub updates: BTreeMap<String, Vec<Box<RawValue>>>,
     /// Unknown keys, kept.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -118,6 +121,12 @@ pub struct SyntheticContent {
     pub size: u64,
     /// Seed of the ChaCha8 stream the bytes are read from.
     pub seed: u64,
+}
+
+/// A comment or update kept as JSON text, parsed. The text was valid JSON when it was loaded,
+/// so this cannot fail; `Null` stands in if it ever did.
+pub fn parsed(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
 }
 
 impl Dataset {

@@ -26,7 +26,7 @@ mod wiql;
 mod workitems;
 
 pub use attachments::synthetic_bytes;
-pub use dataset::{AttachmentSource, Dataset, ProjectData, SyntheticContent, WorkItem};
+pub use dataset::{AttachmentSource, Dataset, ProjectData, SyntheticContent, WorkItem, parsed};
 pub use error::AdoError;
 pub use wiql::{MAX_QUERY_LENGTH, MAX_RESULTS as WIQL_MAX_RESULTS};
 pub use workitems::MAX_BATCH_IDS;
@@ -141,12 +141,29 @@ fn rewrite_dataset(data: &mut Dataset, from: &str, to: &str) {
         p.fields.iter_mut().for_each(&mut walk);
         p.areas.iter_mut().for_each(&mut walk);
         p.iterations.iter_mut().for_each(&mut walk);
-        p.comments.values_mut().flatten().for_each(&mut walk);
-        p.updates.values_mut().flatten().for_each(&mut walk);
+        for raw in p
+            .comments
+            .values_mut()
+            .chain(p.updates.values_mut())
+            .flatten()
+        {
+            rewrite_raw(raw, from, to);
+        }
         for item in &mut p.work_items {
             item.fields.values_mut().for_each(&mut walk);
             item.relations.iter_mut().flatten().for_each(&mut walk);
             item.extra.values_mut().for_each(&mut walk);
+        }
+    }
+}
+
+/// The same in JSON text. URLs carry no character JSON escapes, so the text replacement is the
+/// replacement in every string (a key holding a URL would be rewritten too; datasets have none).
+fn rewrite_raw(raw: &mut Box<serde_json::value::RawValue>, from: &str, to: &str) {
+    if raw.get().contains(from) {
+        let text = raw.get().replace(from, to);
+        if let Ok(new) = serde_json::value::RawValue::from_string(text) {
+            *raw = new;
         }
     }
 }

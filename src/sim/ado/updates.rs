@@ -5,6 +5,7 @@
 use axum::response::Response;
 use serde_json::Value;
 
+use super::dataset::parsed;
 use super::dispatch::{Ctx, list_response, parse_id};
 use super::error::AdoError;
 
@@ -25,10 +26,10 @@ pub(crate) fn list(ctx: &Ctx, api: &[String]) -> Result<Response, AdoError> {
         .unwrap_or(MAX_PAGE)
         .clamp(0, MAX_PAGE) as usize;
     let skip = ctx.query.int("$skip")?.unwrap_or(0).max(0) as usize;
-    let mut all: Vec<&Value> = ctx.sim.data.projects[p]
+    let mut all: Vec<Value> = ctx.sim.data.projects[p]
         .updates
         .get(&id.to_string())
-        .map(|u| u.iter().collect())
+        .map(|u| u.iter().map(|raw| parsed(raw)).collect())
         .unwrap_or_default();
     all.sort_by_key(|u| {
         u.get("rev")
@@ -37,6 +38,6 @@ pub(crate) fn list(ctx: &Ctx, api: &[String]) -> Result<Response, AdoError> {
             .unwrap_or(0)
     });
     Ok(list_response(
-        all.into_iter().skip(skip).take(top).cloned().collect(),
+        all.into_iter().skip(skip).take(top).collect(),
     ))
 }
