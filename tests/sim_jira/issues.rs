@@ -3,9 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use ferry::sim::jira::Site;
+use ferry::sim::jira::{JiraSimOptions, Site};
 
-use crate::helpers::{adf, options, spawn, spawn_site};
+use crate::helpers::{adf, options, spawn, spawn_site, spawn_with};
 
 #[tokio::test]
 async fn get_transitions_lists_only_what_the_workflow_allows_from_the_current_status() {
@@ -222,4 +222,41 @@ async fn a_site_file_whose_workflow_names_an_unknown_status_is_refused() {
         serde_json::from_str(include_str!("../../src/sim/jira/default_scrum.json")).expect("json");
     json["workflows"]["SCRUM/10002"]["initial"] = json!("424242");
     assert!(Site::from_json(&json.to_string()).is_err());
+}
+
+#[tokio::test]
+async fn a_digesting_site_keeps_bodies_as_their_sha256_and_length_in_valid_adf() {
+    use sha2::{Digest, Sha256};
+    let jira = spawn_with(JiraSimOptions {
+        digest_bodies: true,
+        ..options()
+    })
+    .await;
+    let description = adf("a long description the benchmark does not keep");
+    let key = jira
+        .create_story("digest", json!({ "description": description }))
+        .await;
+    let body = adf("a comment");
+    let (status, _) = jira
+        .post(
+            &format!("/rest/api/3/issue/{key}/comment"),
+            json!({ "body": body }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let digest = |doc: &serde_json::Value| {
+        let bytes = serde_json::to_vec(doc).expect("json");
+        adf(&format!(
+            "sha256:{:x} bytes:{}",
+            Sha256::digest(&bytes),
+            bytes.len()
+        ))
+    };
+    let (_, issue) = jira.get(&format!("/rest/api/3/issue/{key}")).await;
+    assert_eq!(issue["fields"]["description"], digest(&description));
+    let (_, comments) = jira.get(&format!("/rest/api/3/issue/{key}/comment")).await;
+    assert_eq!(comments["comments"][0]["body"], digest(&body));
+    assert_ne!(digest(&body), body, "a digest is not the body");
+    // What is kept is still a document Jira would return.
+    crate::helpers::assert_schema("PageOfComments", &comments);
 }

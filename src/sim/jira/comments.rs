@@ -183,7 +183,7 @@ async fn add(
     let comment = Comment {
         id: cid,
         author: caller.account_id,
-        body: doc,
+        body: sim.keep_doc(&doc),
         created: now,
         updated: now,
         visibility: body.get("visibility").cloned(),

@@ -152,7 +152,7 @@ impl JiraSim {
             matches!(fid, "description" | "environment") || custom.ends_with(":textarea");
         if adf_field {
             return if self.0.adf.is_valid(v) {
-                Ok(Slot::Field(v.clone()))
+                Ok(Slot::Field(self.keep_doc(v)))
             } else {
                 Err(adf::INVALID_ADF.into())
             };
