@@ -115,6 +115,11 @@ async fn drive(args: &Args) -> anyhow::Result<Exit> {
     outcome
 }
 
+/// How often progress is read while a scan, draft or run goes on. Each read counts the run's
+/// items and checkpoints, so it costs the app more as the run grows; once a second is as often
+/// as a progress bar needs (Ctrl-C does not wait for it).
+const POLL: Duration = Duration::from_secs(1);
+
 /// The longest pause between tries of a progress read (0.25 s doubling: ~30 s in all).
 const GET_PATIENCE: Duration = Duration::from_secs(16);
 
@@ -256,7 +261,7 @@ impl Api {
             show.update(&v);
             match v.pointer(pointer).and_then(Value::as_str) {
                 Some("completed" | "failed" | "cancelled") => return Ok(v),
-                _ => tokio::time::sleep(Duration::from_millis(500)).await,
+                _ => tokio::time::sleep(POLL).await,
             }
         }
     }

@@ -1,8 +1,6 @@
 //! The migration itself: resume the mapping's unfinished run or start one, follow it, pause
 //! on Ctrl-C, and write the report.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
@@ -64,7 +62,7 @@ pub(super) async fn migrate(api: &Api, plan: &Plan, mapping: &str) -> anyhow::Re
                     std::process::exit(Exit::Paused as i32);
                 });
             }
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = tokio::time::sleep(super::POLL) => {}
         }
     };
     let report = write_report(api, plan, &id, &last).await?;
