@@ -176,6 +176,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(extra_env: &[(&str, &str)]) -> Self {
+        // `FERRY_TEST_LOG=warn,ferry=debug` shows the app's log while chasing a failure.
+        if let Ok(filter) = std::env::var("FERRY_TEST_LOG") {
+            ferry::telemetry::init(&filter);
+        }
         let shutdown = CancellationToken::new();
         let key_requests = Arc::new(AtomicUsize::new(0));
         let keys_url = serve(key_server(key_requests.clone()), shutdown.clone()).await;
