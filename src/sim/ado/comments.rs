@@ -61,7 +61,7 @@ pub(crate) fn list(ctx: &Ctx, api: &[String]) -> Result<Response, AdoError> {
     all.retain(|c| {
         include_deleted || !c.get("isDeleted").and_then(Value::as_bool).unwrap_or(false)
     });
-    all.sort_by_key(|c| comment_id(c));
+    all.sort_by_key(comment_id);
     if !ascending {
         all.reverse();
     }
