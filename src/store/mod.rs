@@ -67,6 +67,25 @@ pub enum StoreError {
 /// Result of store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Runs a store transaction in a task of its own and waits for it.
+///
+/// SQLite holds its write lock from a transaction's first write to its commit, across the
+/// awaits between statements. Run inline, a transaction whose caller stops being polled holds
+/// every other writer until their busy timeout ends them with "database is locked": a future
+/// waiting in a `buffered` stream while the stream's consumer writes (the dry run's batches,
+/// each reserving points before its Jira call, did exactly that at 30,000+ items), or one
+/// dropped part-way. Spawned, the transaction runs to its commit whatever its caller does.
+pub async fn detached<T: Send + 'static>(
+    transaction: impl Future<Output = StoreResult<T>> + Send + 'static,
+) -> StoreResult<T> {
+    match tokio::spawn(transaction).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only a runtime shutting down cancels the task.
+        Err(_) => Err(StoreError::Database(sqlx::Error::PoolClosed)),
+    }
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Debug)]
 pub enum Pool {

@@ -145,11 +145,15 @@ impl TenantGovernor {
             noted.insert(pool.clone(), Instant::now());
         }
         let window = inner.window_start(now_ms());
-        if let Err(e) = inner
-            .store
-            .note_points_remaining(&pool, window, inner.capacity(), r)
-            .await
-        {
+        // A transaction: in a task of its own, like every budget write (`store::detached`).
+        let (store, capacity) = (inner.store.clone(), inner.capacity());
+        let noted = crate::store::detached(async move {
+            store
+                .note_points_remaining(&pool, window, capacity, r)
+                .await
+        })
+        .await;
+        if let Err(e) = noted {
             tracing::warn!(error = %e, "recording Jira's points left failed");
         }
     }
