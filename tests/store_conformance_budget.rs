@@ -205,3 +205,47 @@ async fn a_quota_wait_and_points_spent_elsewhere_are_seen_by_every_replica() {
         );
     }
 }
+
+/// A reservation is a transaction. Through `store::detached` it runs to its commit even when
+/// the future that started it is never polled again, as a `buffered` stream leaves its futures
+/// while its consumer writes; run inline it would stop part-way, and on SQLite hold the write
+/// lock against every other writer until their busy timeout.
+#[tokio::test]
+async fn a_detached_reservation_commits_though_its_caller_is_never_polled_again() {
+    use std::task::{Context, Poll, Waker};
+    for url in databases().await {
+        let store = Store::open(&url).await.expect("store");
+        let ck = tenant(&store, "detached").await;
+        let pool = format!("app-{}", uuid::Uuid::new_v4());
+        let (s, p, c) = (store.clone(), pool.clone(), ck.clone());
+        let mut caller = Box::pin(ferry::store::detached(async move {
+            s.reserve_points(&ask(&p, &c, 1_000, 7, 3)).await
+        }));
+        // One poll starts it; then the caller is left alone (kept, not dropped).
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(caller.as_mut().poll(&mut cx), Poll::Pending));
+        let later = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            store.reserve_points(&ask(&pool, &ck, 1_000, 5, 0)),
+        )
+        .await
+        .expect("a later writer is not kept waiting")
+        .expect("reserve");
+        assert_eq!(later.granted, 5);
+        // The unpolled caller's reservation lands too (inline, it never would).
+        let mut seen = (0, 0);
+        for _ in 0..100 {
+            let usage = store
+                .budget_usage(&pool, 1_000_000, 1_000, &ck, true)
+                .await
+                .expect("usage");
+            seen = (usage.reserved, usage.spent);
+            if seen == (12, 3) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(seen, (12, 3), "{url}: the unpolled caller's reservation");
+        drop(caller);
+    }
+}
