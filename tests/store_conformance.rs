@@ -4,41 +4,8 @@
 
 use ferry::store::{InstallRecord, Installed, Store, StoreError};
 
-async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
-    let dir = std::env::temp_dir().join(format!("ferry-store-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Store::open(&format!("sqlite://{}/store.db", dir.display()))
-        .await
-        .expect("sqlite");
-    let mut stores = vec![(sqlite, Some(dir))];
-    if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
-        stores.push((
-            Store::open(&isolated_schema(&url).await)
-                .await
-                .expect("PostgreSQL store"),
-            None,
-        ));
-    } else {
-        eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
-    }
-    stores
-}
-
-/// A fresh schema for one test, so stories that claim "the oldest queued scan" never see
-/// another test's rows; returns the URL with that schema as its search path.
-async fn isolated_schema(url: &str) -> String {
-    let schema = format!("conformance_{}", uuid::Uuid::new_v4().simple());
-    let pool = sqlx::PgPool::connect(url)
-        .await
-        .expect("FERRY_TEST_POSTGRES_URL is set but unreachable");
-    sqlx::query(&format!("create schema {schema}"))
-        .execute(&pool)
-        .await
-        .expect("create schema");
-    pool.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
-}
+mod store_common;
+use store_common::backends;
 
 fn record(client_key: &str, secret: &[u8], iat: i64) -> InstallRecord {
     InstallRecord {

@@ -3,44 +3,10 @@
 //! once never hand out more than the pool; tenants with runs share it equally; a quota wait
 //! recorded by one is seen by the other.
 
-use ferry::store::{InstallRecord, Reserve, Store};
+use ferry::store::{Reserve, Store};
 
-/// Database URLs: a fresh SQLite file, and a fresh PostgreSQL schema when configured.
-async fn databases() -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("ferry-budget-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut urls = vec![format!("sqlite://{}/store.db", dir.display())];
-    if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
-        let schema = format!("budget_{}", uuid::Uuid::new_v4().simple());
-        let pool = sqlx::PgPool::connect(&url).await.expect("PostgreSQL");
-        sqlx::query(&format!("create schema {schema}"))
-            .execute(&pool)
-            .await
-            .expect("create schema");
-        pool.close().await;
-        let sep = if url.contains('?') { '&' } else { '?' };
-        urls.push(format!("{url}{sep}options=-c%20search_path%3D{schema}"));
-    } else {
-        eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
-    }
-    urls
-}
-
-async fn tenant(store: &Store, prefix: &str) -> String {
-    let ck = format!("{prefix}-{}", uuid::Uuid::new_v4());
-    store
-        .install_tenant(&InstallRecord {
-            client_key: ck.clone(),
-            base_url: "https://acme.atlassian.net".into(),
-            display_url: None,
-            oauth_client_id: None,
-            sealed_secret: b"s".to_vec(),
-            token_iat: 1,
-        })
-        .await
-        .expect("install");
-    ck
-}
+mod store_common;
+use store_common::{database_urls as databases, tenant};
 
 /// A running run of `ck` (its status is what fairness counts).
 async fn running_run(store: &Store, ck: &str) {

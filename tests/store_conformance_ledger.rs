@@ -1,48 +1,14 @@
 //! The id map across runs, the link ledger and the follow-up's heavy-first order, told to every backend: SQLite always,
 //! PostgreSQL when `FERRY_TEST_POSTGRES_URL` is set (each test in a schema of its own).
 
-use ferry::store::{
-    CatalogItem, InstallRecord, ItemOutcome, LedgerLink, Run, ScanBatch, Store, StoreError,
-};
+use ferry::store::{CatalogItem, ItemOutcome, LedgerLink, Run, ScanBatch, Store, StoreError};
 
-async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
-    let dir = std::env::temp_dir().join(format!("ferry-ledger-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Store::open(&format!("sqlite://{}/store.db", dir.display()))
-        .await
-        .expect("sqlite");
-    let mut stores = vec![(sqlite, Some(dir))];
-    if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
-        let schema = format!("ledger_{}", uuid::Uuid::new_v4().simple());
-        let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
-        sqlx::query(&format!("create schema {schema}"))
-            .execute(&pool)
-            .await
-            .expect("schema");
-        pool.close().await;
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-        stores.push((Store::open(&url).await.expect("PostgreSQL store"), None));
-    } else {
-        eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
-    }
-    stores
-}
+mod store_common;
+use store_common::{backends, tenant};
 
 /// A fresh installed tenant (client key `{prefix}-…`) with one ADO connection; (ck, conn).
 async fn tenant_with_connection(store: &Store, prefix: &str) -> (String, String) {
-    let ck = format!("{prefix}-{}", uuid::Uuid::new_v4());
-    store
-        .install_tenant(&InstallRecord {
-            client_key: ck.clone(),
-            base_url: "https://acme.atlassian.net".into(),
-            display_url: None,
-            oauth_client_id: None,
-            sealed_secret: b"s".to_vec(),
-            token_iat: 1,
-        })
-        .await
-        .expect("install");
+    let ck = tenant(store, prefix).await;
     let conn = format!("conn-{}", uuid::Uuid::new_v4());
     store
         .create_connection(&ck, &conn, "https://dev.azure.com/x", b"sealed", "admin")

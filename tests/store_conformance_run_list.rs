@@ -1,33 +1,10 @@
 //! The migrations list, told to every backend: SQLite always, PostgreSQL when
 //! `FERRY_TEST_POSTGRES_URL` is set. Newest first, counted, paged, and scoped by tenant.
 
-use ferry::store::{InstallRecord, ItemOutcome, Store};
+use ferry::store::{ItemOutcome, Store};
 
-async fn backends() -> Vec<(Store, Option<std::path::PathBuf>)> {
-    let dir = std::env::temp_dir().join(format!("ferry-store-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Store::open(&format!("sqlite://{}/store.db", dir.display()))
-        .await
-        .expect("sqlite");
-    let mut stores = vec![(sqlite, Some(dir))];
-    if let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") {
-        let schema = format!("conformance_{}", uuid::Uuid::new_v4().simple());
-        let pool = sqlx::PgPool::connect(&url)
-            .await
-            .expect("FERRY_TEST_POSTGRES_URL is set but unreachable");
-        sqlx::query(&format!("create schema {schema}"))
-            .execute(&pool)
-            .await
-            .expect("create schema");
-        pool.close().await;
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-        stores.push((Store::open(&url).await.expect("PostgreSQL store"), None));
-    } else {
-        eprintln!("FERRY_TEST_POSTGRES_URL not set: PostgreSQL skipped");
-    }
-    stores
-}
+mod store_common;
+use store_common::{backends, install};
 
 fn key(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4())
@@ -61,17 +38,7 @@ async fn the_migrations_list_is_newest_first_counted_paged_and_per_tenant() {
         let b = store.backend();
         let (ck, other) = (key("list"), key("other"));
         for c in [&ck, &other] {
-            store
-                .install_tenant(&InstallRecord {
-                    client_key: c.clone(),
-                    base_url: "https://acme.atlassian.net".into(),
-                    display_url: None,
-                    oauth_client_id: None,
-                    sealed_secret: b"s".to_vec(),
-                    token_iat: 1,
-                })
-                .await
-                .expect("install");
+            install(&store, c).await;
         }
         let first = store
             .queue_run(&ck, &approved(&store, &ck, "ONE").await, "admin")
