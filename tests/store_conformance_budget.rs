@@ -172,7 +172,7 @@ async fn a_quota_wait_and_points_spent_elsewhere_are_seen_by_every_replica() {
     }
 }
 
-/// A reservation is a transaction. Through `store::detached` it runs to its commit even when
+/// A reservation is a transaction. Detached, it runs to its commit even when
 /// the future that started it is never polled again, as a `buffered` stream leaves its futures
 /// while its consumer writes; run inline it would stop part-way, and on SQLite hold the write
 /// lock against every other writer until their busy timeout.
@@ -183,10 +183,8 @@ async fn a_detached_reservation_commits_though_its_caller_is_never_polled_again(
         let store = Store::open(&url).await.expect("store");
         let ck = tenant(&store, "detached").await;
         let pool = format!("app-{}", uuid::Uuid::new_v4());
-        let (s, p, c) = (store.clone(), pool.clone(), ck.clone());
-        let mut caller = Box::pin(ferry::store::detached(async move {
-            s.reserve_points(&ask(&p, &c, 1_000, 7, 3)).await
-        }));
+        let first = ask(&pool, &ck, 1_000, 7, 3);
+        let mut caller = Box::pin(store.reserve_points(&first));
         // One poll starts it; then the caller is left alone (kept, not dropped).
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(caller.as_mut().poll(&mut cx), Poll::Pending));

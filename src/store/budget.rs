@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::{Store, StoreResult, dispatch, now_ms};
+use super::{Store, StoreResult, detached, dispatch, now_ms};
 
 /// What a reservation got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,31 @@ pub struct BudgetUsage {
 
 impl Store {
     /// Reserves up to `r.want` points (fewer when the window or the tenant's share has less
-    /// left) and records `r.spent`.
+    /// left) and records `r.spent`. The transaction runs to its commit whatever the caller's
+    /// future does (`store::detached`): callers wait in streams and windows that may stop polling
+    /// them.
     pub async fn reserve_points(&self, r: &Reserve<'_>) -> StoreResult<Reservation> {
+        let store = self.clone();
+        let (pool, client_key) = (r.pool.to_owned(), r.client_key.to_owned());
+        let (window_start, capacity, shared, want, spent) =
+            (r.window_start, r.capacity, r.shared, r.want, r.spent);
+        detached(async move {
+            store
+                .reserve_now(&Reserve {
+                    pool: &pool,
+                    window_start,
+                    capacity,
+                    client_key: &client_key,
+                    shared,
+                    want,
+                    spent,
+                })
+                .await
+        })
+        .await
+    }
+
+    async fn reserve_now(&self, r: &Reserve<'_>) -> StoreResult<Reservation> {
         let now = now_ms();
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
@@ -134,8 +157,25 @@ impl Store {
     }
 
     /// Jira says `remaining` points are left in the pool: what others spent outside this budget
-    /// (another app component, a script with the app's credentials) counts as reserved.
+    /// (another app component, a script with the app's credentials) counts as reserved. A
+    /// transaction, detached like a reservation.
     pub async fn note_points_remaining(
+        &self,
+        pool: &str,
+        window_start: i64,
+        capacity: i64,
+        remaining: i64,
+    ) -> StoreResult<()> {
+        let (store, pool) = (self.clone(), pool.to_owned());
+        detached(async move {
+            store
+                .note_remaining_now(&pool, window_start, capacity, remaining)
+                .await
+        })
+        .await
+    }
+
+    async fn note_remaining_now(
         &self,
         pool: &str,
         window_start: i64,

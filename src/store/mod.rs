@@ -75,7 +75,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// waiting in a `buffered` stream while the stream's consumer writes (the dry run's batches,
 /// each reserving points before its Jira call, did exactly that at 30,000+ items), or one
 /// dropped part-way. Spawned, the transaction runs to its commit whatever its caller does.
-pub async fn detached<T: Send + 'static>(
+async fn detached<T: Send + 'static>(
     transaction: impl Future<Output = StoreResult<T>> + Send + 'static,
 ) -> StoreResult<T> {
     match tokio::spawn(transaction).await {

@@ -145,15 +145,11 @@ impl TenantGovernor {
             noted.insert(pool.clone(), Instant::now());
         }
         let window = inner.window_start(now_ms());
-        // A transaction: in a task of its own, like every budget write (`store::detached`).
-        let (store, capacity) = (inner.store.clone(), inner.capacity());
-        let noted = crate::store::detached(async move {
-            store
-                .note_points_remaining(&pool, window, capacity, r)
-                .await
-        })
-        .await;
-        if let Err(e) = noted {
+        if let Err(e) = inner
+            .store
+            .note_points_remaining(&pool, window, inner.capacity(), r)
+            .await
+        {
             tracing::warn!(error = %e, "recording Jira's points left failed");
         }
     }

@@ -264,24 +264,17 @@ impl Inner {
         want: i64,
         spent: i64,
     ) -> Result<crate::store::Reservation, StoreError> {
-        // Its own task: callers sit in streams and windows that may stop polling them.
-        let (store, pool, client_key) =
-            (self.store.clone(), pool.to_owned(), client_key.to_owned());
-        let (capacity, shared) = (self.capacity(), self.shared());
-        crate::store::detached(async move {
-            store
-                .reserve_points(&Reserve {
-                    pool: &pool,
-                    window_start: window,
-                    capacity,
-                    client_key: &client_key,
-                    shared,
-                    want,
-                    spent,
-                })
-                .await
-        })
-        .await
+        self.store
+            .reserve_points(&Reserve {
+                pool,
+                window_start: window,
+                capacity: self.capacity(),
+                client_key,
+                shared: self.shared(),
+                want,
+                spent,
+            })
+            .await
     }
 
     /// A call of `client_key` ended having cost `points` where `estimate` was taken.
